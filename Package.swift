@@ -1,0 +1,142 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every target of ours shares (STYLE.md §2). `MEMCTX_WARNINGS_AS_ERRORS=1` (set by scripts/test.sh)
+/// turns warnings into errors for our targets only, never for dependencies.
+let strictSettings: [SwiftSetting] = {
+    var settings: [SwiftSetting] = [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    ]
+    if Context.environment["MEMCTX_WARNINGS_AS_ERRORS"] == "1" {
+        settings.append(.treatAllWarnings(as: .error))
+    }
+    return settings
+}()
+
+let package = Package(
+    name: "memctx",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "memctx", targets: ["memctx"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "JSONRPC",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log")
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JSONRPCTests",
+            dependencies: [
+                "ContextTesting",
+                "JSONRPC",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "ContextProtocol",
+            dependencies: [
+                "JSONRPC"
+            ],
+            swiftSettings: strictSettings,
+            plugins: ["EmbedOpenRPC"]
+        ),
+        .testTarget(
+            name: "ContextProtocolTests",
+            dependencies: [
+                "ContextProtocol",
+                "ContextTesting",
+                "JSONRPC",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "ContextServer",
+            dependencies: [
+                "ContextProtocol",
+                "JSONRPC",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ContextServerTests",
+            dependencies: [
+                "ContextProtocol",
+                "ContextServer",
+                "ContextTesting",
+                "JSONRPC",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "ContextCLI",
+            dependencies: [
+                "ContextProtocol",
+                "ContextServer",
+                "JSONRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ContextCLITests",
+            dependencies: [
+                "ContextCLI",
+                "ContextTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .executableTarget(
+            name: "memctx",
+            dependencies: [
+                "ContextCLI"
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "ContextTesting",
+            dependencies: [
+                "JSONRPC",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ContextTesting",
+                "JSONRPC",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Build-time only: embeds protocol/openrpc.json into ContextProtocol so `rpc.discover` needs no files.
+        .executableTarget(
+            name: "EmbedResourceTool",
+            path: "Sources/EmbedResourceTool"
+        ),
+        .plugin(
+            name: "EmbedOpenRPC",
+            capability: .buildTool(),
+            dependencies: ["EmbedResourceTool"]
+        ),
+    ]
+)

@@ -1,0 +1,24 @@
+import ContextProtocol
+import Foundation
+import JSONRPC
+
+extension MethodRegistry {
+    /// `ping`, `health`, `rpc.discover`.
+    mutating func registerOperations(configuration: ServerConfiguration) {
+        register(Ping.self) { _, _ in EmptyResult() }
+        register(Health.self) { _, context in
+            let uptime = ContinuousClock.now - configuration.startInstant
+            let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
+            return Health.Result(
+                status: configuration.backends.values.allSatisfy { $0.status == "ok" } ? "ok" : "degraded",
+                version: ServerIdentity.version,
+                framing: context.framing,
+                startedAt: configuration.startedAt,
+                uptimeSeconds: (seconds * 1000).rounded() / 1000,
+                pid: Int(ProcessInfo.processInfo.processIdentifier),
+                backends: configuration.backends
+            )
+        }
+        register(Discover.self) { _, _ in OpenRPCDocument.value }
+    }
+}

@@ -1,0 +1,15 @@
+package import ContextProtocol
+package import Foundation
+
+/// What the composition root tells the server about its surroundings.
+package struct ServerConfiguration: Sendable {
+    /// When the process started; `health` reports it and the uptime.
+    package var startedAt: Date = Date()
+    /// The monotonic instant of the start, for the uptime.
+    package var startInstant: ContinuousClock.Instant = .now
+    /// The backends the composition root configured, by role (`local`, `central`, …); empty until storage
+    /// exists.
+    package var backends: [String: Health.Backend] = [:]
+
+    package init() {}
+}
