@@ -63,6 +63,20 @@ package struct AutoFramer: MessageFramer {
         }
     }
 
+    package mutating func finish() {
+        switch inner {
+        case .undecided: break
+        case .lsp(var framer):
+            inner = .undecided
+            framer.finish()
+            inner = .lsp(framer)
+        case .ndjson(var framer):
+            inner = .undecided
+            framer.finish()
+            inner = .ndjson(framer)
+        }
+    }
+
     package mutating func next() -> FramerEvent? {
         switch inner {
         case .undecided: return nil

@@ -36,9 +36,11 @@ package final class Connection: ConnectionControl, Sendable {
         let task: UnsafeCurrentTask
     }
 
+    /// A request between admission (on the read loop) and its response. The task handle is attached when
+    /// the request's task starts, so a cancellation that arrives before that is not lost.
     private struct InFlight {
         var token: UInt64
-        var handle: TaskHandle
+        var handle: TaskHandle?
         var isCancelled = false
     }
 
@@ -74,8 +76,14 @@ package final class Connection: ConnectionControl, Sendable {
         var framer = AutoFramer(mode: configuration.framing, maximumMessageSize: configuration.maximumMessageSize)
         var watchdog: Task<Void, Never>?
         await withDiscardingTaskGroup { group in
-            readLoop: for await chunk in input {
-                framer.append(chunk)
+            var iterator = input.makeAsyncIterator()
+            readLoop: while true {
+                let chunk = await iterator.next(isolation: nil)
+                if let chunk {
+                    framer.append(chunk)
+                } else {
+                    framer.finish()
+                }
                 while let event = framer.next() {
                     let framing = framer.framing ?? .ndjson
                     switch event {
@@ -87,6 +95,7 @@ package final class Connection: ConnectionControl, Sendable {
                     }
                     if isExitRequested { break readLoop }
                 }
+                if chunk == nil { break }
             }
             if isExitRequested {
                 // Requests already received get a grace period to finish, then are cancelled.
@@ -114,7 +123,7 @@ package final class Connection: ConnectionControl, Sendable {
         state.withLock { state in
             for id in state.inFlight.keys {
                 state.inFlight[id]!.isCancelled = true
-                state.inFlight[id]!.handle.task.cancel()
+                state.inFlight[id]!.handle?.task.cancel()
             }
         }
     }
@@ -123,7 +132,7 @@ package final class Connection: ConnectionControl, Sendable {
         state.withLock { state in
             guard state.inFlight[id] != nil else { return }
             state.inFlight[id]!.isCancelled = true
-            state.inFlight[id]!.handle.task.cancel()
+            state.inFlight[id]!.handle?.task.cancel()
         }
     }
 
@@ -146,11 +155,11 @@ package final class Connection: ConnectionControl, Sendable {
             switch work {
             case .answered(let response):
                 send(response, framing: framing)
-            case .run(let id, let method, let params):
+            case .run(let id, let method, let params, let token):
                 await limiter.acquire()
                 group.addTask {
                     defer { self.limiter.release() }
-                    let response = await self.execute(id: id, method: method, params: params, framing: framing)
+                    let response = await self.execute(id: id, method: method, params: params, token: token, framing: framing)
                     self.send(response, framing: framing)
                 }
             }
@@ -169,8 +178,15 @@ package final class Connection: ConnectionControl, Sendable {
                             switch item {
                             case .answered(let response):
                                 return (index, response)
-                            case .run(let id, let method, let params):
-                                return (index, await self.execute(id: id, method: method, params: params, framing: framing))
+                            case .run(let id, let method, let params, let token):
+                                let response = await self.execute(
+                                    id: id,
+                                    method: method,
+                                    params: params,
+                                    token: token,
+                                    framing: framing
+                                )
+                                return (index, response)
                             }
                         }
                     }
@@ -186,7 +202,7 @@ package final class Connection: ConnectionControl, Sendable {
     private enum Work: Sendable {
         /// Already answered (invalid request, or refused by the dispatcher).
         case answered([UInt8])
-        case run(id: RequestID, method: String, params: RawJSON?)
+        case run(id: RequestID, method: String, params: RawJSON?, token: UInt64)
     }
 
     /// Classifies one message in order on the read loop: notifications run here; requests are admitted.
@@ -203,20 +219,29 @@ package final class Connection: ConnectionControl, Sendable {
             if let refusal = dispatcher.admit(method: method, context: makeContext(id: id, method: method, framing: framing)) {
                 return .answered(ResponsePayload.error(id: id, error: refusal))
             }
-            return .run(id: id, method: method, params: params)
+            return .run(id: id, method: method, params: params, token: reserve(id))
         }
     }
 
     // MARK: Running
 
-    private func execute(id: RequestID, method: String, params: RawJSON?, framing: Framing) async -> [UInt8] {
+    private func execute(
+        id: RequestID,
+        method: String,
+        params: RawJSON?,
+        token: UInt64,
+        framing: Framing
+    ) async -> [UInt8] {
         let context = makeContext(id: id, method: method, framing: framing)
-        let token = register(id)
         let outcome: Result<[UInt8], any Error>
-        do {
-            outcome = .success(try await dispatcher.handleRequest(method, params: params, context: context))
-        } catch {
-            outcome = .failure(error)
+        if attach(id, token: token) {
+            do {
+                outcome = .success(try await dispatcher.handleRequest(method, params: params, context: context))
+            } catch {
+                outcome = .failure(error)
+            }
+        } else {
+            outcome = .failure(CancellationError())
         }
         let wasCancelled = unregister(id, token: token)
         switch outcome {
@@ -247,14 +272,23 @@ package final class Connection: ConnectionControl, Sendable {
         return .internalFailure
     }
 
-    private func register(_ id: RequestID) -> UInt64 {
+    /// Enters the request in the in-flight table at admission, in message order.
+    private func reserve(_ id: RequestID) -> UInt64 {
+        state.withLock { state in
+            state.nextToken &+= 1
+            state.inFlight[id] = InFlight(token: state.nextToken)
+            return state.nextToken
+        }
+    }
+
+    /// Attaches the running task to its entry; false if the request was cancelled before it started.
+    private func attach(_ id: RequestID, token: UInt64) -> Bool {
         withUnsafeCurrentTask { task in
             state.withLock { state in
-                state.nextToken &+= 1
-                if let task {
-                    state.inFlight[id] = InFlight(token: state.nextToken, handle: TaskHandle(task: task))
-                }
-                return state.nextToken
+                guard let entry = state.inFlight[id], entry.token == token else { return true }
+                if entry.isCancelled { return false }
+                if let task { state.inFlight[id]!.handle = TaskHandle(task: task) }
+                return true
             }
         }
     }

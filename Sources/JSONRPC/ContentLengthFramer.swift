@@ -25,7 +25,8 @@ package struct ContentLengthFramer: MessageFramer {
     private var eventIndex = 0
 
     package init(maximumMessageSize: Int) {
-        self.maximumMessageSize = maximumMessageSize
+        // Clamped so that size arithmetic cannot overflow.
+        self.maximumMessageSize = min(max(0, maximumMessageSize), Int.max / 4)
     }
 
     package mutating func next() -> FramerEvent? {
@@ -100,33 +101,36 @@ package struct ContentLengthFramer: MessageFramer {
     }
 
     private mutating func finishHeaders() {
-        let text = String(decoding: header, as: UTF8.self)
-        header.removeAll(keepingCapacity: true)
         var length: Int?
         var failure: FramingError?
         var charsetProblem: String?
-        for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            let line = rawLine.trimmingCharacters(in: " \t\r")
-            if line.isEmpty { continue }
-            guard let colon = line.firstIndex(of: ":") else {
-                failure = failure ?? .invalidHeader(String(line))
-                continue
-            }
-            let name = line[..<colon].trimmingCharacters(in: " \t").lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
-            switch name {
-            case "content-length":
-                if let parsed = Int(value), parsed >= 0, value.allSatisfy(\.isASCIIDigitCharacter) {
-                    length = parsed
-                } else {
-                    failure = failure ?? .invalidContentLength(value)
+        header.withUnsafeBufferPointer { bytes in
+            var lineStart = 0
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd &+= 1 }
+                let line = Self.trimmed(bytes, lineStart..<lineEnd)
+                lineStart = lineEnd &+ 1
+                if line.isEmpty { continue }
+                guard let colon = line.firstIndex(where: { bytes[$0] == UInt8(ascii: ":") }) else {
+                    failure = failure ?? .invalidHeader(String(decoding: bytes[line], as: UTF8.self))
+                    continue
                 }
-            case "content-type":
-                charsetProblem = Self.unsupportedCharset(in: value)
-            default:
-                continue  // Unknown headers are ignored, as LSP clients expect.
+                let name = Self.trimmed(bytes, line.lowerBound..<colon)
+                let value = Self.trimmed(bytes, (colon &+ 1)..<line.upperBound)
+                if Self.equalsIgnoringCase(bytes, name, "content-length") {
+                    if let parsed = Self.parseLength(bytes, value) {
+                        length = parsed
+                    } else {
+                        failure = failure ?? .invalidContentLength(String(decoding: bytes[value], as: UTF8.self))
+                    }
+                } else if Self.equalsIgnoringCase(bytes, name, "content-type") {
+                    charsetProblem = Self.unsupportedCharset(in: String(decoding: bytes[value], as: UTF8.self))
+                }
+                // Unknown headers are ignored, as LSP clients expect.
             }
         }
+        header.removeAll(keepingCapacity: true)
         if let failure {
             events.append(.error(failure))
             state = .resynchronising(matched: 0)
@@ -151,6 +155,42 @@ package struct ContentLengthFramer: MessageFramer {
         }
     }
 
+    private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        while lower < upper, isSpace(bytes[lower]) { lower &+= 1 }
+        while upper > lower, isSpace(bytes[upper &- 1]) { upper &-= 1 }
+        return lower..<upper
+    }
+
+    private static func equalsIgnoringCase(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ range: Range<Int>,
+        _ lowercase: StaticString
+    ) -> Bool {
+        guard range.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = lowercase.utf8Start
+        for offset in 0..<range.count {
+            let byte = bytes[range.lowerBound &+ offset]
+            let folded = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+            if folded != expected[offset] { return false }
+        }
+        return true
+    }
+
+    /// A non-negative decimal integer of at most 18 digits, else nil.
+    private static func parseLength(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return nil }
+        var value = 0
+        for index in range {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int(digit)
+        }
+        return value
+    }
+
     /// The charset named in a Content-Type value if it is not UTF-8, else nil.
     private static func unsupportedCharset(in contentType: String) -> String? {
         for parameter in contentType.split(separator: ";").dropFirst() {
@@ -172,8 +212,4 @@ extension StringProtocol {
         while let last = view.last, scalars.contains(last) { view = view.dropLast() }
         return String(view)
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isWholeNumber }
 }

@@ -99,8 +99,12 @@ package protocol MessageFramer {
     mutating func append(_ bytes: ArraySlice<UInt8>)
     /// The next complete event, or nil when more bytes are needed.
     mutating func next() -> FramerEvent?
+    /// The stream ended: a final line without its newline still counts as a message (so
+    /// `printf '%s' '{…}' | memctx` is answered); a truncated LSP body is dropped.
+    mutating func finish()
 }
 
 extension MessageFramer {
     package mutating func append(_ bytes: [UInt8]) { append(bytes[...]) }
+    package mutating func finish() {}
 }

@@ -7,7 +7,8 @@ package struct NewlineFramer: MessageFramer {
     private var eventIndex = 0
 
     package init(maximumMessageSize: Int) {
-        self.maximumMessageSize = maximumMessageSize
+        // Clamped so that size arithmetic cannot overflow.
+        self.maximumMessageSize = min(max(0, maximumMessageSize), Int.max / 4)
     }
 
     package mutating func append(_ bytes: ArraySlice<UInt8>) {
@@ -42,6 +43,16 @@ package struct NewlineFramer: MessageFramer {
                 rest = rest[(rest.startIndex &+ room)...]
             }
         }
+    }
+
+    package mutating func finish() {
+        if !partial.isEmpty, !isDiscarding {
+            let line = partial
+            partial = []
+            emitLine(line[...])
+        }
+        partial = []
+        isDiscarding = false
     }
 
     private mutating func emitLine(_ line: ArraySlice<UInt8>) {

@@ -19,6 +19,7 @@ package enum WireCoding {
     /// Encodes a value as compact JSON bytes.
     package static func encode(_ value: some Encodable) throws -> [UInt8] {
         if value is NullResult { return Array("null".utf8) }
+        if value is EmptyResult { return Array("{}".utf8) }
         return Array(try sharedEncoder.encode(value))
     }
 
@@ -37,6 +38,8 @@ package enum WireCoding {
             }
             bytes = ArraySlice("{}".utf8)
         }
+        // The scanner already validated the JSON and that params is an object or array: nothing to decode.
+        if let empty = EmptyParams() as? Params { return empty }
         do {
             return try sharedDecoder.decode(Params.self, from: Data(bytes))
         } catch let error as DecodingError {
