@@ -97,7 +97,9 @@ let package = Package(
             dependencies: [
                 "ContextCLI",
                 "ContextTesting",
+                "JSONRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

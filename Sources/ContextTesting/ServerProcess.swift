@@ -31,7 +31,13 @@ package final class ServerProcess: @unchecked Sendable {  // Process and Pipe ar
         throw ServerProcessError("memctx binary not found: run `swift build` first or set MEMCTX_BINARY")
     }
 
-    package init(arguments: [String] = [], framing: Framing, environment: [String: String] = [:]) throws {
+    /// Starts the binary. It is killed after `timeout` if still running, so a hung test fails instead of hanging.
+    package init(
+        arguments: [String] = [],
+        framing: Framing,
+        environment: [String: String] = [:],
+        timeout: TimeInterval = 120
+    ) throws {
         self.framing = framing
         switch framing {
         case .lsp: framer = ContentLengthFramer(maximumMessageSize: Int.max)
@@ -53,6 +59,9 @@ package final class ServerProcess: @unchecked Sendable {  // Process and Pipe ar
             self.stderrLock.unlock()
         }
         try process.run()
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [process] in
+            if process.isRunning { process.terminate() }
+        }
     }
 
     /// Writes raw bytes to the server's stdin.
