@@ -20,7 +20,6 @@ struct MemctxCommand: AsyncParsableCommand {
         defaultSubcommand: ServeCommand.self
     )
 
-
 }
 
 /// The entry point the `memctx` executable calls, so it needs no import but ContextCLI.

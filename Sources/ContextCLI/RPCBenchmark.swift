@@ -3,7 +3,7 @@ import Foundation
 import JSONRPC
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Drives a memctx child process over pipes and measures the JSON-RPC core (see `memctx bench rpc`).

@@ -159,7 +159,8 @@ package final class Connection: ConnectionControl, Sendable {
                 await limiter.acquire()
                 group.addTask {
                     defer { self.limiter.release() }
-                    let response = await self.execute(id: id, method: method, params: params, token: token, framing: framing)
+                    let response = await self.execute(
+                        id: id, method: method, params: params, token: token, framing: framing)
                     self.send(response, framing: framing)
                 }
             }
@@ -216,7 +217,9 @@ package final class Connection: ConnectionControl, Sendable {
             await dispatcher.handleNotification(method, params: params, context: context)
             return nil
         case .request(let id, let method, let params):
-            if let refusal = dispatcher.admit(method: method, context: makeContext(id: id, method: method, framing: framing)) {
+            if let refusal = dispatcher.admit(
+                method: method, context: makeContext(id: id, method: method, framing: framing))
+            {
                 return .answered(ResponsePayload.error(id: id, error: refusal))
             }
             return .run(id: id, method: method, params: params, token: reserve(id))

@@ -49,7 +49,8 @@ package enum FramingError: Error, Hashable, Sendable {
             if let size { data["size"] = .int(Int64(size)) }
             return JSONRPCError(
                 code: .payloadTooLarge,
-                message: "Message \(sizeText)exceeds the limit of \(limit) bytes (see --max-message-size); it was skipped",
+                message:
+                    "Message \(sizeText)exceeds the limit of \(limit) bytes (see --max-message-size); it was skipped",
                 data: .object(data)
             )
         case .missingContentLength:

@@ -156,7 +156,8 @@ package enum MessageParser {
             case .null:
                 id = .null
             default:
-                return .invalid(id: .null, error: .invalidRequest("'id' must be a string, a number or null", field: "id"))
+                return .invalid(
+                    id: .null, error: .invalidRequest("'id' must be a string, a number or null", field: "id"))
             }
         }
         let echo = id ?? .null

@@ -17,7 +17,8 @@ package struct MethodRegistry: MessageDispatcher {
         _ method: Method.Type,
         handler: @escaping @Sendable (Method.Params, RequestContext) async throws -> Method.Result
     ) {
-        precondition(requests[Method.name] == nil && notifications[Method.name] == nil, "\(Method.name) registered twice")
+        precondition(
+            requests[Method.name] == nil && notifications[Method.name] == nil, "\(Method.name) registered twice")
         requests[Method.name] = { raw, context in
             let params = try WireCoding.decodeParams(Method.Params.self, from: raw)
             return try WireCoding.encode(try await handler(params, context))

@@ -31,7 +31,8 @@ package enum WireCoding {
         var bytes = raw?.bytes ?? ArraySlice("{}".utf8)
         if bytes.first == UInt8(ascii: "[") {
             // By-position params: only the empty list is meaningful for our by-name methods.
-            let isEmptyList = bytes.dropFirst().first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+            let isEmptyList =
+                bytes.dropFirst().first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
                 == UInt8(ascii: "]")
             guard isEmptyList else {
                 throw JSONRPCError.invalidParams(field: "", reason: "params must be an object with named fields")

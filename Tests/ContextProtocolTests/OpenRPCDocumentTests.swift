@@ -111,10 +111,11 @@ struct OpenRPCDocumentTests {
             Issue.record("components.errors is not an object")
             return
         }
-        let documented = Set(table.values.compactMap { value -> Int? in
-            if case .int(let code)? = value["code"] { return Int(code) }
-            return nil
-        })
+        let documented = Set(
+            table.values.compactMap { value -> Int? in
+                if case .int(let code)? = value["code"] { return Int(code) }
+                return nil
+            })
         let sent: Set<Int> = [
             JSONRPCErrorCode.parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError,
             .payloadTooLarge, .requestCancelled,

@@ -10,7 +10,8 @@ struct ContextServerTests {
     private func client(framing: Framing = .ndjson) -> InProcessClient {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return InProcessClient(dispatcher: ContextServer(configuration: ServerConfiguration(), logger: logger), framing: framing)
+        return InProcessClient(
+            dispatcher: ContextServer(configuration: ServerConfiguration(), logger: logger), framing: framing)
     }
 
     @Test func methodTableMatchesTheCatalog() {

@@ -89,7 +89,8 @@ struct ServeEndToEndTests {
         let writer = Thread {
             let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1024 * 1024)
             do {
-                let prefix = framing == .lsp
+                let prefix =
+                    framing == .lsp
                     ? "Content-Length: \(size + 2)\r\n\r\n\"" : "\""
                 try server.writeRaw(Array(prefix.utf8))
                 for _ in 0..<100 { try server.writeRaw(chunk) }
@@ -138,7 +139,8 @@ struct ServeEndToEndTests {
     }
 
     @Test func forcedFramingIsUsed() throws {
-        let server = try ServerProcess(arguments: ["serve", "--framing", "lsp", "--log-level", "critical"], framing: .lsp)
+        let server = try ServerProcess(
+            arguments: ["serve", "--framing", "lsp", "--log-level", "critical"], framing: .lsp)
         try server.send(#"{"jsonrpc":"2.0","id":1,"method":"health"}"#)
         #expect(try server.next()?["result"]?["framing"] == "lsp")
         try server.closeInput()
@@ -147,7 +149,9 @@ struct ServeEndToEndTests {
 
     @Test func batchOverPipes() throws {
         let server = try ServerProcess(arguments: ["--log-level", "error"], framing: .ndjson)
-        try server.send(#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"initialized"},{"jsonrpc":"2.0","id":2,"method":"health"}]"#)
+        try server.send(
+            #"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"initialized"},{"jsonrpc":"2.0","id":2,"method":"health"}]"#
+        )
         try server.send(#"[{"jsonrpc":"2.0","method":"initialized"}]"#)
         try server.send("[]")
         try server.closeInput()

@@ -166,7 +166,9 @@ struct ConnectionTests {
         var batch: [UInt8] = []
         for index in 0..<count {
             let value = String(repeating: "v", count: index % 300)
-            framing.frame(Array(#"{"jsonrpc":"2.0","id":\#(index),"method":"echo","params":{"value":"\#(value)"}}"#.utf8), into: &batch)
+            framing.frame(
+                Array(#"{"jsonrpc":"2.0","id":\#(index),"method":"echo","params":{"value":"\#(value)"}}"#.utf8),
+                into: &batch)
         }
         client.sendRaw(batch)
         client.closeInput()
@@ -201,7 +203,9 @@ struct ConnectionTests {
     @Test(arguments: Framing.allCases)
     func oversizedMessageIsRejectedAndTheStreamResynchronises(framing: Framing) async throws {
         let client = client(framing: framing, configuration: ConnectionConfiguration(maximumMessageSize: 4096))
-        let body = #"{"jsonrpc":"2.0","id":1,"method":"echo","params":{"value":""# + String(repeating: "x", count: 5 * 1024 * 1024)
+        let body =
+            #"{"jsonrpc":"2.0","id":1,"method":"echo","params":{"value":""#
+            + String(repeating: "x", count: 5 * 1024 * 1024)
             + #""}}"#
         for chunk in Chunking.fixed(65536).split(framing.frame(Array(body.utf8))) { client.sendRaw(Array(chunk)) }
         let error = try await client.next()

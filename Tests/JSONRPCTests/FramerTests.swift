@@ -45,7 +45,8 @@ let framerFixtures: [FramerFixture] = [
         framing: .lsp,
         input: lsp(
             ping,
-            headers: "X-Trace: 1\r\nContent-Length:\(ping.utf8.count)\r\nContent-Type: application/json; charset=\"UTF-8\"\r\n"
+            headers:
+                "X-Trace: 1\r\nContent-Length:\(ping.utf8.count)\r\nContent-Type: application/json; charset=\"UTF-8\"\r\n"
         ),
         expected: [message(ping)]
     ),
@@ -89,7 +90,8 @@ let framerFixtures: [FramerFixture] = [
     FramerFixture(
         name: "unsupported charset is reported, its body skipped",
         framing: .lsp,
-        input: lsp(ping, headers: "Content-Length: \(ping.utf8.count)\r\nContent-Type: application/json; charset=utf-16\r\n")
+        input: lsp(
+            ping, headers: "Content-Length: \(ping.utf8.count)\r\nContent-Type: application/json; charset=utf-16\r\n")
             + lsp(ping),
         expected: [.error(.unsupportedCharset("utf-16")), message(ping)]
     ),

@@ -37,14 +37,17 @@ struct MessageParserTests {
     @Test func deepNestingIsRejectedWithoutCrashing() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONRPCError.self) { try parse(deep) }
-        let params = #"{"jsonrpc":"2.0","id":1,"method":"m","params":"# + String(repeating: "[", count: 5000)
+        let params =
+            #"{"jsonrpc":"2.0","id":1,"method":"m","params":"# + String(repeating: "[", count: 5000)
             + String(repeating: "]", count: 5000) + "}"
         #expect(throws: JSONRPCError.self) { try parse(params) }
     }
 
     @Test(
         "ids are kept exactly as written",
-        arguments: [#"1"#, #"-7"#, #"1.50"#, #"1e3"#, #"12345678901234567890123"#, #""abc""#, #""a\u0062""#, #""""#, #"null"#]
+        arguments: [
+            #"1"#, #"-7"#, #"1.50"#, #"1e3"#, #"12345678901234567890123"#, #""abc""#, #""a\u0062""#, #""""#, #"null"#,
+        ]
     )
     func idKeptExactly(id: String) throws {
         let payload = try parse(#"{"jsonrpc":"2.0","id":\#(id),"method":"m"}"#)
@@ -66,7 +69,9 @@ struct MessageParserTests {
     }
 
     @Test func notificationHasNoID() throws {
-        guard case .single(.notification("note", let params)) = try parse(#"{"method":"note","jsonrpc":"2.0","params":[1]}"#)
+        guard
+            case .single(.notification("note", let params)) = try parse(
+                #"{"method":"note","jsonrpc":"2.0","params":[1]}"#)
         else {
             Issue.record("not a notification")
             return

@@ -41,7 +41,11 @@ final class ConcurrencyProbe: Sendable {
     private let state = Mutex((current: 0, maximum: 0, notes: 0))
     var maximum: Int { state.withLock { $0.maximum } }
     var notes: Int { state.withLock { $0.notes } }
-    func enter() { state.withLock { $0.current += 1; $0.maximum = max($0.maximum, $0.current) } }
+    func enter() {
+        state.withLock {
+            $0.current += 1; $0.maximum = max($0.maximum, $0.current)
+        }
+    }
     func leave() { state.withLock { $0.current -= 1 } }
     func noted() { state.withLock { $0.notes += 1 } }
 }

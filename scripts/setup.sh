@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system packages memctx's build and tests need (Debian 12), when missing.
+# Idempotent and quiet when everything is there. Uses sudo when not run as root.
+set -euo pipefail
+
+packages=()   # Debian packages the suite needs beyond the Swift toolchain; none yet.
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+    echo "setup: system packages present" >&2
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this and nothing else).
+#
+# On a fresh Debian 12 machine with the Swift toolchain it installs what the suite needs, builds every
+# target in debug with warnings as errors, and runs every test target. It fails, saying what is missing,
+# if something it needs cannot be set up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+command -v swift >/dev/null || { echo "scripts/test.sh: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
+
+log "System packages"
+scripts/setup.sh
+
+log "Build (debug, warnings as errors)"
+export MEMCTX_WARNINGS_AS_ERRORS=1
+swift build --build-tests
+
+log "Tests"
+# The end-to-end suites spawn the binary this build produced.
+export MEMCTX_BINARY="$(swift build --show-bin-path)/memctx"
+swift test --skip-build
