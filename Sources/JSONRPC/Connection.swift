@@ -54,7 +54,11 @@ package final class Connection: ConnectionControl, Sendable {
     private let dispatcher: any MessageDispatcher
     private let output: any MessageOutput
     private let logger: Logger
+    /// Bounds requests running at once (`maximumConcurrentRequests`); acquired inside each request's task.
     private let limiter: ConcurrencyLimiter
+    /// Bounds requests received but not yet answered; the read loop waits on it. It is larger than `limiter`
+    /// so that reading goes on while every slot is busy, and a `$/cancelRequest` can still get through.
+    private let admissions: ConcurrencyLimiter
     private let state = Mutex(State())
 
     package init(
@@ -68,6 +72,7 @@ package final class Connection: ConnectionControl, Sendable {
         self.output = output
         self.logger = logger
         self.limiter = ConcurrencyLimiter(limit: configuration.maximumConcurrentRequests)
+        self.admissions = ConcurrencyLimiter(limit: max(64, 4 * configuration.maximumConcurrentRequests))
     }
 
     /// Serves the connection until the input ends or `exit` is requested; returns the exit code (0 at end
@@ -156,9 +161,9 @@ package final class Connection: ConnectionControl, Sendable {
             case .answered(let response):
                 send(response, framing: framing)
             case .run(let id, let method, let params, let token):
-                await limiter.acquire()
+                await admissions.acquire()
                 group.addTask {
-                    defer { self.limiter.release() }
+                    defer { self.admissions.release() }
                     let response = await self.execute(
                         id: id, method: method, params: params, token: token, framing: framing)
                     self.send(response, framing: framing)
@@ -170,9 +175,9 @@ package final class Connection: ConnectionControl, Sendable {
                 if let item = await admit(message, framing: framing) { work.append(item) }
             }
             guard !work.isEmpty else { return }  // only notifications: no output at all
-            await limiter.acquire()
+            await admissions.acquire()
             group.addTask {
-                defer { self.limiter.release() }
+                defer { self.admissions.release() }
                 let responses = await withTaskGroup(of: (Int, [UInt8]).self) { batchGroup in
                     for (index, item) in work.enumerated() {
                         batchGroup.addTask {
@@ -237,6 +242,8 @@ package final class Connection: ConnectionControl, Sendable {
     ) async -> [UInt8] {
         let context = makeContext(id: id, method: method, framing: framing)
         let outcome: Result<[UInt8], any Error>
+        await limiter.acquire()
+        defer { limiter.release() }
         if attach(id, token: token) {
             do {
                 outcome = .success(try await dispatcher.handleRequest(method, params: params, context: context))

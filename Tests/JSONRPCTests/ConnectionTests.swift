@@ -136,6 +136,23 @@ struct ConnectionTests {
         #expect(String(decoding: raw, as: UTF8.self).contains(#""id":\#(id),"#))
     }
 
+    @Test func cancellationGetsThroughWhenEverySlotIsBusy() async throws {
+        let client = client(configuration: ConnectionConfiguration(maximumConcurrentRequests: 1))
+        client.send(#"{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"milliseconds":60000}}"#)
+        client.send(#"{"jsonrpc":"2.0","id":2,"method":"sleep","params":{"milliseconds":60000}}"#)
+        client.send(#"{"jsonrpc":"2.0","id":3,"method":"echo","params":{"value":3}}"#)
+        client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":2}}"#)
+        client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#)
+        var byID: [JSONValue: JSONValue] = [:]
+        for _ in 0..<3 {
+            let response = try #require(try await client.next(timeout: .seconds(20)))
+            byID[response["id"] ?? .null] = response
+        }
+        #expect(byID[1]?.errorCode == -32800)
+        #expect(byID[2]?.errorCode == -32800)
+        #expect(byID[3]?["result"] == 3)
+    }
+
     @Test func cancellingAnUnknownRequestIsIgnored() async throws {
         let client = client()
         client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":404}}"#)
