@@ -25,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -62,8 +63,41 @@ let package = Package(
         ),
 
         .target(
+            name: "ContextCore",
+            dependencies: [],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ContextCoreTests",
+            dependencies: [
+                "ContextCore",
+                "ContextTesting",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "SQLiteStorage",
+            dependencies: [
+                "ContextCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SQLiteStorageTests",
+            dependencies: [
+                "ContextCore",
+                "ContextTesting",
+                "SQLiteStorage",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
             name: "ContextServer",
             dependencies: [
+                "ContextCore",
                 "ContextProtocol",
                 "JSONRPC",
                 .product(name: "Logging", package: "swift-log"),
@@ -73,6 +107,7 @@ let package = Package(
         .testTarget(
             name: "ContextServerTests",
             dependencies: [
+                "ContextCore",
                 "ContextProtocol",
                 "ContextServer",
                 "ContextTesting",
@@ -84,9 +119,11 @@ let package = Package(
         .target(
             name: "ContextCLI",
             dependencies: [
+                "ContextCore",
                 "ContextProtocol",
                 "ContextServer",
                 "JSONRPC",
+                "SQLiteStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,6 +152,7 @@ let package = Package(
         .target(
             name: "ContextTesting",
             dependencies: [
+                "ContextCore",
                 "JSONRPC",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -5,5 +5,6 @@
 # Build output goes to stderr, so stdout carries only what memctx prints.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/setup.sh"
 swift build -c release --product memctx --package-path "$root" >&2
 exec "$(swift build -c release --show-bin-path --package-path "$root")/memctx" "$@"

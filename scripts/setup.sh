@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is there. Uses sudo when not run as root.
 set -euo pipefail
 
-packages=()   # Debian packages the suite needs beyond the Swift toolchain; none yet.
+packages=(libsqlite3-dev)   # Debian packages the build and tests need beyond the Swift toolchain
 
 missing=()
 for package in "${packages[@]}"; do

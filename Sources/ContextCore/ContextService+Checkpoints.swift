@@ -1,0 +1,141 @@
+import Foundation
+
+/// What a client gives to save a checkpoint.
+package struct CheckpointDraft: Sendable, Hashable {
+    package var id: ItemID?
+    package var sessionID: ItemID?
+    /// Title of the session created when `sessionID` names none (default: the description).
+    package var sessionTitle: String?
+    package var project: String?
+    package var description: String
+    package var content: String?
+    package var checkpointPath: String?
+    package var gitCommit: String?
+    package var gitBranch: String?
+    package var tags: [String]?
+    package var metadataJSON: String?
+    package var privacyLevel: PrivacyLevel?
+
+    package init(description: String) { self.description = description }
+}
+
+/// A saved checkpoint, the session it belongs to, and what happened.
+package struct CheckpointSaved: Sendable {
+    package var checkpoint: Checkpoint
+    package var sessionCreated: Bool
+    /// True when the id existed already and nothing was written.
+    package var isDuplicate: Bool
+    package var stored: StorageLocation
+}
+
+extension ContextService {
+    package func saveCheckpoint(_ draft: CheckpointDraft) async throws(ContextError) -> CheckpointSaved {
+        let date = currentDate()
+        let level = draft.privacyLevel ?? configuration.defaultPrivacyLevel
+        let description = try Validate.text(draft.description, field: "description", maximum: Limits.description)
+        _ = try Validate.bytes(draft.content, field: "content", maximum: Limits.content)
+        let project = try project(for: draft.project)
+
+        // The session: the one named, created when it does not exist; a new one when none is named.
+        var newSession: Session?
+        var sessionProject = project
+        let sessionID = draft.sessionID ?? makeID(at: date)
+        let existing: Session? =
+            if draft.sessionID != nil {
+                try await storage("reading a session") { try await store.session(id: sessionID, touch: nil) }
+            } else {
+                nil
+            }
+        if let existing {
+            guard existing.project == project || draft.project == nil else {
+                throw .invalid("sessionId", "belongs to project '\(existing.project)', not '\(project)'")
+            }
+            guard existing.status != .deleted else { throw .invalid("sessionId", "names a deleted session") }
+            sessionProject = existing.project
+        } else {
+            let title = try Validate.text(
+                draft.sessionTitle ?? String(description.prefix(120)),
+                field: "sessionTitle",
+                maximum: Limits.title
+            )
+            newSession = Session(id: sessionID, project: project, title: title, privacyLevel: level, at: date)
+        }
+
+        var findings: [String: Int] = [:]
+        var checkpoint = Checkpoint(
+            id: draft.id ?? makeID(at: date),
+            sessionID: sessionID,
+            project: sessionProject,
+            description: redact(description, level: level, into: &findings) ?? description,
+            at: date
+        )
+        checkpoint.content = redact(draft.content, level: level, into: &findings)
+        checkpoint.checkpointPath = try Validate.optionalText(draft.checkpointPath, field: "checkpointPath", maximum: 4096)
+        checkpoint.gitCommit = try gitCommit(draft.gitCommit)
+        checkpoint.gitBranch = try Validate.optionalText(draft.gitBranch, field: "gitBranch", maximum: Limits.shortText)
+        checkpoint.tags = try Validate.tags(draft.tags)
+        checkpoint.metadataJSON = redact(
+            try json(draft.metadataJSON, field: "metadata", requireObject: true),
+            level: level,
+            into: &findings
+        )
+        checkpoint.privacyLevel = level
+
+        if level == .ephemeral {
+            return CheckpointSaved(checkpoint: checkpoint, sessionCreated: false, isDuplicate: false, stored: .none)
+        }
+        if var session = newSession {
+            var sessionFindings: [String: Int] = [:]
+            session.title = redact(session.title, level: level, into: &sessionFindings) ?? session.title
+            session.tags = checkpoint.tags
+            session.piiDetected = !sessionFindings.isEmpty
+            session.piiRedacted = !sessionFindings.isEmpty
+            newSession = session
+            findings.merge(sessionFindings) { $0 + $1 }
+        }
+        var audits = [audit(.checkpoint, checkpoint.id, level: level, findings: findings, at: date)]
+        if let newSession {
+            audits.append(audit(.session, newSession.id, level: level, findings: [:], at: date))
+        }
+        let toSave = checkpoint
+        let sessionToCreate = newSession
+        let outcome = try await storage("saving a checkpoint") {
+            try await store.saveCheckpoint(toSave, creating: sessionToCreate, audits: audits)
+        }
+        switch outcome {
+        case .inserted(let saved):
+            return CheckpointSaved(checkpoint: saved, sessionCreated: newSession != nil, isDuplicate: false, stored: .local)
+        case .existing(let stored):
+            guard stored.description == checkpoint.description, stored.sessionID == checkpoint.sessionID || draft.sessionID == nil
+            else {
+                throw ContextError(
+                    .conflict,
+                    "checkpoint \(stored.id) exists with different content; checkpoints are append-only",
+                    field: "id"
+                )
+            }
+            return CheckpointSaved(checkpoint: stored, sessionCreated: false, isDuplicate: true, stored: .local)
+        }
+    }
+
+    package func checkpoint(id: ItemID, scope: ProjectScope) async throws(ContextError) -> Checkpoint {
+        let date = currentDate()
+        guard let checkpoint = try await storage("reading a checkpoint", { try await store.checkpoint(id: id, touch: date) }),
+            scope.contains(checkpoint.project)
+        else { throw .notFound("checkpoint", id) }
+        return checkpoint
+    }
+
+    package func checkpoints(_ query: CheckpointQuery) async throws(ContextError) -> Page<Checkpoint> {
+        try await storage("listing checkpoints") { try await store.checkpoints(matching: query) }
+    }
+
+    private func gitCommit(_ value: String?) throws(ContextError) -> String? {
+        guard let value else { return nil }
+        let trimmed = value.trimmingWhitespace()
+        guard (4...64).contains(trimmed.count), trimmed.allSatisfy(\.isHexDigit) else {
+            throw .invalid("gitCommit", "must be a hexadecimal commit hash of 4 to 64 characters")
+        }
+        return trimmed.lowercased()
+    }
+}

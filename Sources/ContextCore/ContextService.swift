@@ -1,0 +1,100 @@
+package import Foundation
+
+/// Settings of the context services.
+package struct ContextServiceConfiguration: Sendable {
+    /// The project of items saved without one (from `MEMCTX_PROJECT`, else the git repository's name, else
+    /// `default`; resolved by ContextCLI).
+    package var defaultProject = "default"
+    /// The privacy level of items saved without one.
+    package var defaultPrivacyLevel = PrivacyLevel.team
+    /// `savePattern` merges into a pattern of the same type and project at this similarity or more.
+    package var mergeThreshold = 0.7
+    /// Whether the embedding model is loaded (semantic and hybrid search need it).
+    package var isSemanticSearchAvailable = false
+
+    package init() {}
+}
+
+/// Where a write went: `local` (the embedded database), or `none` for `ephemeral` items, never stored.
+package enum StorageLocation: String, Sendable, Hashable, Codable {
+    case central, local, none
+}
+
+/// The domain services behind every context method: validation, privacy redaction, pattern merging,
+/// search and context loading over a `DocumentStore`.
+package struct ContextService: Sendable {
+    package let store: any DocumentStore
+    package let configuration: ContextServiceConfiguration
+    package let redactor = Redactor()
+    private let now: @Sendable () -> Date
+
+    package init(
+        store: any DocumentStore,
+        configuration: ContextServiceConfiguration = ContextServiceConfiguration(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.now = now
+    }
+
+    /// The current time, truncated to milliseconds (the precision every store keeps).
+    package func currentDate() -> Date {
+        Date(timeIntervalSince1970: (now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
+    package func makeID(at date: Date) -> ItemID {
+        var generator = SystemRandomNumberGenerator()
+        return ItemID.make(at: date, using: &generator)
+    }
+
+    /// The project of a write: the one named, else the default.
+    package func project(for requested: String?) throws(ContextError) -> String {
+        guard let requested else { return configuration.defaultProject }
+        if requested == "*" { throw .invalid("project", "must name one project when saving ('*' is for reads)") }
+        return try Validate.project(requested)
+    }
+
+    /// The scope of a read: the one named, `*` for all, else the default project.
+    package func scope(for requested: String?) throws(ContextError) -> ProjectScope {
+        guard let requested else { return .only(configuration.defaultProject) }
+        if requested == "*" { return .all }
+        return .only(try Validate.project(requested))
+    }
+
+    /// Redacts `text` at `level`, adding what was found to `findings`.
+    func redact(_ text: String?, level: PrivacyLevel, into findings: inout [String: Int]) -> String? {
+        guard let text, level != .ephemeral else { return text }
+        let result = redactor.redact(text, level: level)
+        for (kind, count) in result.findings { findings[kind, default: 0] += count }
+        return result.text
+    }
+
+    func audit(_ kind: ItemKind, _ id: ItemID, level: PrivacyLevel, findings: [String: Int], at date: Date)
+        -> PrivacyAudit
+    {
+        PrivacyAudit(itemKind: kind, itemID: id, level: level, detected: findings, redacted: findings, createdAt: date)
+    }
+
+    /// Validates a JSON text field (must parse; size-limited).
+    func json(_ text: String?, field: String, requireObject: Bool = false) throws(ContextError) -> String? {
+        guard let text else { return nil }
+        _ = try Validate.bytes(text, field: field, maximum: Limits.json)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            throw .invalid(field, "must be valid JSON")
+        }
+        if requireObject, !(object is [String: Any]) { throw .invalid(field, "must be a JSON object") }
+        return text
+    }
+
+    /// Wraps a store call so that unexpected errors become `backendUnavailable` with context.
+    func storage<T>(_ operation: String, _ body: () async throws -> T) async throws(ContextError) -> T {
+        do {
+            return try await body()
+        } catch let error as ContextError {
+            throw error
+        } catch {
+            throw ContextError(.backendUnavailable, "the local database failed while \(operation)", underlying: error)
+        }
+    }
+}

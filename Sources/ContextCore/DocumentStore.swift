@@ -1,0 +1,45 @@
+package import Foundation
+
+/// Where sessions, checkpoints and patterns are kept. SQLite locally, PostgreSQL centrally; an in-memory
+/// fake in tests. Every backend passes the contract suite in ContextTesting.
+///
+/// - Important: Reads honour the `ProjectScope` they are given; a write commits before it returns (that
+///   commit is the durability point of an acknowledged response). Errors are `ContextError`.
+package protocol DocumentStore: Sendable {
+    /// Inserts or replaces a session by id (tags replaced too), with its privacy audit row.
+    func saveSession(_ session: Session, audit: PrivacyAudit?) async throws
+    /// The session, or nil; `touch` sets `accessed_at`.
+    func session(id: ItemID, touch: Date?) async throws -> Session?
+    func sessions(matching query: SessionQuery) async throws -> Page<Session>
+    /// Erases the session, its checkpoints, tag links and embeddings, and anonymises its audit rows.
+    /// Returns false if it did not exist.
+    func purgeSession(id: ItemID) async throws -> Bool
+
+    /// Inserts a checkpoint, creating `newSession` first in the same transaction when given. If the
+    /// checkpoint id exists, nothing is written and the stored checkpoint is returned.
+    func saveCheckpoint(
+        _ checkpoint: Checkpoint,
+        creating newSession: Session?,
+        audits: [PrivacyAudit]
+    ) async throws -> SaveOutcome<Checkpoint>
+    func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint?
+    func checkpoints(matching query: CheckpointQuery) async throws -> Page<Checkpoint>
+
+    /// Inserts or replaces a pattern by id (tags replaced too), with its privacy audit row.
+    func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws
+    /// The pattern, or nil; `touch` sets `last_used_at`.
+    func pattern(id: ItemID, touch: Date?) async throws -> Pattern?
+    func patterns(matching query: PatternQuery) async throws -> Page<Pattern>
+    /// Several patterns by id, in no particular order (missing ids are skipped).
+    func patterns(ids: [ItemID]) async throws -> [Pattern]
+    func sessions(ids: [ItemID]) async throws -> [Session]
+    func checkpoints(ids: [ItemID]) async throws -> [Checkpoint]
+
+    /// Full-text search (bm25) over one kind of item; `terms` are plain words, matched as any-of.
+    func searchLexical(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int) async throws
+        -> [LexicalHit]
+
+    /// Records a `loadContext` call and marks the returned patterns used (`reuse_count` + 1, `last_used_at`).
+    func recordContextLoad(_ load: ContextLoad) async throws
+    func statistics(scope: ProjectScope) async throws -> Statistics
+}

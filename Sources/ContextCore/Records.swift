@@ -1,0 +1,183 @@
+package import Foundation
+
+/// What redaction found in one stored item: counts by kind, never the text itself.
+package struct PrivacyAudit: Sendable, Hashable {
+    package var itemKind: ItemKind
+    package var itemID: ItemID
+    package var level: PrivacyLevel
+    /// Detector kind (`email`, `aws-access-key`, …) → number of matches found.
+    package var detected: [String: Int]
+    /// Detector kind → number of matches replaced.
+    package var redacted: [String: Int]
+    package var createdAt: Date
+
+    package init(
+        itemKind: ItemKind,
+        itemID: ItemID,
+        level: PrivacyLevel,
+        detected: [String: Int],
+        redacted: [String: Int],
+        createdAt: Date
+    ) {
+        self.itemKind = itemKind
+        self.itemID = itemID
+        self.level = level
+        self.detected = detected
+        self.redacted = redacted
+        self.createdAt = createdAt
+    }
+}
+
+/// One `loadContext` call: what was asked and what was returned.
+package struct ContextLoad: Sendable, Hashable {
+    package var id: ItemID
+    package var project: String
+    package var query: String
+    package var sessionID: ItemID?
+    package var checkpointIDs: [ItemID]
+    package var patternIDs: [ItemID]
+    package var decisionCount: Int
+    package var tokensUsed: Int
+    package var tokenBudget: Int
+    package var createdAt: Date
+
+    package init(
+        id: ItemID,
+        project: String,
+        query: String,
+        sessionID: ItemID?,
+        checkpointIDs: [ItemID],
+        patternIDs: [ItemID],
+        decisionCount: Int,
+        tokensUsed: Int,
+        tokenBudget: Int,
+        createdAt: Date
+    ) {
+        self.id = id
+        self.project = project
+        self.query = query
+        self.sessionID = sessionID
+        self.checkpointIDs = checkpointIDs
+        self.patternIDs = patternIDs
+        self.decisionCount = decisionCount
+        self.tokensUsed = tokensUsed
+        self.tokenBudget = tokenBudget
+        self.createdAt = createdAt
+    }
+}
+
+/// One page of a listing. `nextCursor` is opaque; pass it back to continue after the last item.
+package struct Page<Item: Sendable>: Sendable {
+    package var items: [Item]
+    package var nextCursor: String?
+
+    package init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Which projects a read may see.
+package enum ProjectScope: Sendable, Hashable {
+    case only(String)
+    /// `project: "*"`: every project.
+    case all
+
+    package func contains(_ project: String) -> Bool {
+        switch self {
+        case .all: true
+        case .only(let name): name == project
+        }
+    }
+}
+
+/// Filters shared by listings. Lists are ordered newest first by creation, with the id breaking ties, so
+/// cursors stay correct while rows are inserted.
+package struct ListFilter: Sendable, Hashable {
+    package var scope: ProjectScope
+    package var tags: [String] = []
+    package var since: Date?
+    package var until: Date?
+    package var limit: Int = 20
+    package var cursor: String?
+
+    package init(scope: ProjectScope) { self.scope = scope }
+}
+
+package struct SessionQuery: Sendable, Hashable {
+    package var filter: ListFilter
+    /// nil: every status except `deleted`.
+    package var status: SessionStatus?
+    package var parentSessionID: ItemID?
+
+    package init(filter: ListFilter, status: SessionStatus? = nil) {
+        self.filter = filter
+        self.status = status
+    }
+}
+
+package struct CheckpointQuery: Sendable, Hashable {
+    package var filter: ListFilter
+    package var sessionID: ItemID?
+    package var gitBranch: String?
+
+    package init(filter: ListFilter, sessionID: ItemID? = nil) {
+        self.filter = filter
+        self.sessionID = sessionID
+    }
+}
+
+package struct PatternQuery: Sendable, Hashable {
+    package var filter: ListFilter
+    package var patternType: PatternType?
+    package var minConfidence: Double?
+    package var includeDeprecated = false
+
+    package init(filter: ListFilter, patternType: PatternType? = nil) {
+        self.filter = filter
+        self.patternType = patternType
+    }
+}
+
+/// Filters of a lexical search.
+package struct SearchFilter: Sendable, Hashable {
+    package var scope: ProjectScope
+    package var patternType: PatternType?
+    package var sessionID: ItemID?
+
+    package init(scope: ProjectScope, patternType: PatternType? = nil, sessionID: ItemID? = nil) {
+        self.scope = scope
+        self.patternType = patternType
+        self.sessionID = sessionID
+    }
+}
+
+/// One lexical match: the item and its bm25-derived score (higher is better, 0…1).
+package struct LexicalHit: Sendable, Hashable {
+    package var id: ItemID
+    package var score: Double
+    package init(id: ItemID, score: Double) {
+        self.id = id
+        self.score = score
+    }
+}
+
+/// Counts for `stats`.
+package struct Statistics: Sendable, Hashable {
+    package var sessionsByStatus: [SessionStatus: Int] = [:]
+    package var checkpoints = 0
+    package var patternsByType: [PatternType: Int] = [:]
+    package var contextLoads = 0
+    package var tags = 0
+    package var oldestItem: Date?
+    package var newestItem: Date?
+
+    package init() {}
+}
+
+/// The outcome of saving an item whose id may already exist.
+package enum SaveOutcome<Item: Sendable>: Sendable {
+    case inserted(Item)
+    /// The id existed already; the stored item is returned unchanged.
+    case existing(Item)
+}
