@@ -17,11 +17,13 @@ struct ConnectionOptions: ParsableArguments {
     )
     var maxMessageSize: ByteCount = ByteCount(bytes: 16 * 1024 * 1024)
 
-    @Option(help: "How many requests may run at once (at least 1).")
+    @Option(help: "How many requests may run at once (1 to 10000).")
     var maxConcurrency: Int = 32
 
     func validate() throws {
-        guard maxConcurrency >= 1 else { throw ValidationError("--max-concurrency must be at least 1") }
+        guard (1...10_000).contains(maxConcurrency) else {
+            throw ValidationError("--max-concurrency must be between 1 and 10000")
+        }
         guard maxMessageSize.bytes >= 64 else { throw ValidationError("--max-message-size must be at least 64 bytes") }
     }
 

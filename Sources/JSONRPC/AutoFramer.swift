@@ -44,7 +44,10 @@ package struct AutoFramer: MessageFramer {
                 }
             }
             guard let first = rest.first else { return }
-            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            // JSON starts with `{`, `[`, a string or a number; LSP headers start with a letter.
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") || first == UInt8(ascii: "\"")
+                || first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+            {
                 inner = .ndjson(NewlineFramer(maximumMessageSize: maximumMessageSize))
             } else {
                 inner = .lsp(ContentLengthFramer(maximumMessageSize: maximumMessageSize))

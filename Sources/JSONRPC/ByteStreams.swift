@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -15,8 +15,11 @@ package protocol MessageOutput: Sendable {
 
 /// Writes to a file descriptor (the real stdout). Writers append to a shared buffer; whoever finds no flush
 /// in progress becomes the flusher and writes until the buffer is empty, so an idle connection answers
-/// with one `write(2)` and a busy one coalesces many responses into large writes.
-package final class FileDescriptorOutput: MessageOutput {
+/// with one `write(2)` and a busy one coalesces many responses into large writes. When the client does not
+/// read and `maximumPending` bytes wait, writers block until it does (backpressure instead of memory).
+///
+/// `@unchecked Sendable`: `state` is only touched with `condition` locked.
+package final class FileDescriptorOutput: MessageOutput, @unchecked Sendable {
     private struct State {
         var pending: [UInt8] = []
         var isFlushing = false
@@ -24,49 +27,59 @@ package final class FileDescriptorOutput: MessageOutput {
     }
 
     private let descriptor: Int32
-    private let state = Mutex(State())
+    private let maximumPending: Int
+    private let condition = NSCondition()
+    private var state = State()
     private let onFailure: @Sendable (Int32) -> Void
 
     /// - Parameter onFailure: called once with `errno` when the descriptor stops accepting bytes (the
     ///   client closed its end); later output is dropped.
-    package init(descriptor: Int32, onFailure: @escaping @Sendable (Int32) -> Void = { _ in }) {
+    package init(
+        descriptor: Int32,
+        maximumPending: Int = 8 * 1024 * 1024,
+        onFailure: @escaping @Sendable (Int32) -> Void = { _ in }
+    ) {
         self.descriptor = descriptor
+        self.maximumPending = maximumPending
         self.onFailure = onFailure
     }
 
     package func write(_ bytes: [UInt8]) {
-        let becameFlusher = state.withLock { state -> Bool in
-            guard !state.isBroken else { return false }
-            state.pending.append(contentsOf: bytes)
-            guard !state.isFlushing else { return false }
-            state.isFlushing = true
-            return true
+        condition.lock()
+        while state.isFlushing, !state.isBroken, state.pending.count >= maximumPending { condition.wait() }
+        guard !state.isBroken else {
+            condition.unlock()
+            return
         }
-        guard becameFlusher else { return }
+        state.pending.append(contentsOf: bytes)
+        guard !state.isFlushing else {
+            condition.unlock()
+            return
+        }
+        state.isFlushing = true
+        // Double buffering: the drained buffer goes back as the new pending one, keeping its capacity.
         var chunk: [UInt8] = []
-        while true {
-            // Double buffering: the drained buffer goes back as the new pending one, keeping its capacity.
-            let hasMore = state.withLock { state -> Bool in
-                guard !state.pending.isEmpty, !state.isBroken else {
-                    state.isFlushing = false
-                    return false
-                }
-                chunk.removeAll(keepingCapacity: true)
-                swap(&state.pending, &chunk)
-                return true
-            }
-            guard hasMore else { return }
-            if let failure = writeAll(chunk) {
-                state.withLock { state in
-                    state.isBroken = true
-                    state.pending = []
-                }
-                onFailure(failure)
+        var failure: Int32?
+        while !state.pending.isEmpty, !state.isBroken {
+            chunk.removeAll(keepingCapacity: true)
+            swap(&state.pending, &chunk)
+            condition.broadcast()
+            condition.unlock()
+            failure = writeAll(chunk)
+            condition.lock()
+            if failure != nil {
+                state.isBroken = true
+                state.pending = []
             }
         }
+        state.isFlushing = false
+        condition.broadcast()
+        condition.unlock()
+        if let failure { onFailure(failure) }
     }
 
-    /// Writes every byte, retrying short writes and EINTR; returns errno on failure.
+    /// Writes every byte, retrying short writes, EINTR and EAGAIN (a non-blocking descriptor); returns
+    /// errno on failure.
     private func writeAll(_ bytes: [UInt8]) -> Int32? {
         bytes.withUnsafeBytes { buffer -> Int32? in
             var offset = 0
@@ -74,6 +87,10 @@ package final class FileDescriptorOutput: MessageOutput {
                 let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        waitUntilReady(descriptor, events: Int16(POLLOUT))
+                        continue
+                    }
                     return errno
                 }
                 offset += written
@@ -81,6 +98,12 @@ package final class FileDescriptorOutput: MessageOutput {
             return nil
         }
     }
+}
+
+/// Blocks until `descriptor` is ready for `events` (or has hung up).
+private func waitUntilReady(_ descriptor: Int32, events: Int16) {
+    var request = pollfd(fd: descriptor, events: events, revents: 0)
+    _ = poll(&request, 1, -1)
 }
 
 /// Reads a file descriptor (stdin) on a dedicated thread, so a blocking `read(2)` never occupies one of the
@@ -124,7 +147,9 @@ package final class FileDescriptorInput: AsyncSequence, Sendable {
             while true {
                 space.wait()
                 let count = buffer.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress!, chunkSize) }
-                if count < 0, errno == EINTR {
+                if count < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK {
+                    // EAGAIN: stdin was inherited non-blocking; wait for data instead of taking it as EOF.
+                    if errno != EINTR { waitUntilReady(descriptor, events: Int16(POLLIN)) }
                     space.signal()
                     continue
                 }

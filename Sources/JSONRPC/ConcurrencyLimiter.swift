@@ -5,7 +5,9 @@ import Synchronization
 final class ConcurrencyLimiter: Sendable {
     private struct State {
         var available: Int
+        /// FIFO of waiters; `head` indexes the first, so taking one is O(1).
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var head = 0
     }
 
     private let state: Mutex<State>
@@ -36,11 +38,17 @@ final class ConcurrencyLimiter: Sendable {
 
     func release() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
+            if state.head == state.waiters.count {
                 state.available += 1
                 return nil
             }
-            return state.waiters.removeFirst()
+            let waiter = state.waiters[state.head]
+            state.head += 1
+            if state.head == state.waiters.count {
+                state.waiters.removeAll(keepingCapacity: true)
+                state.head = 0
+            }
+            return waiter
         }
         waiter?.resume()
     }

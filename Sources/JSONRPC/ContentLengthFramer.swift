@@ -131,7 +131,9 @@ package struct ContentLengthFramer: MessageFramer {
             }
         }
         header.removeAll(keepingCapacity: true)
-        if let failure {
+        // A stray line is ignored when the length is known; without a usable length there is no way to
+        // find the body's end, so the framer resynchronises on the next Content-Length.
+        if let failure, length == nil || !Self.isInvalidHeader(failure) {
             events.append(.error(failure))
             state = .resynchronising(matched: 0)
             return
@@ -153,6 +155,11 @@ package struct ContentLengthFramer: MessageFramer {
             body.reserveCapacity(length)
             state = .body(length: length)
         }
+    }
+
+    private static func isInvalidHeader(_ error: FramingError) -> Bool {
+        if case .invalidHeader = error { return true }
+        return false
     }
 
     private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {

@@ -26,6 +26,9 @@ package enum IncomingPayload: Sendable {
 
 /// Parses a frame into messages. Pure; throws -32700 for bytes that are not one JSON value.
 package enum MessageParser {
+    /// Largest batch accepted; a longer one is answered with a single -32600.
+    package static let maximumBatchSize = 1_000
+
     package static func parse(_ frame: [UInt8]) throws(JSONRPCError) -> IncomingPayload {
         do {
             return try frame.withUnsafeBufferPointer { (buffer) throws(JSONScanner.SyntaxError) -> IncomingPayload in
@@ -65,8 +68,13 @@ package enum MessageParser {
             return .single(.invalid(id: .null, error: .invalidRequest("empty batch")))
         }
         var messages: [IncomingMessage] = []
+        var isTooLarge = false
         while true {
-            if scanner.peek() == UInt8(ascii: "{") {
+            if messages.count == maximumBatchSize {
+                // Keep validating the JSON, but stop collecting.
+                isTooLarge = true
+                try scanner.skipValue(depth: 1)
+            } else if scanner.peek() == UInt8(ascii: "{") {
                 messages.append(try parseObject(&scanner, frame: frame))
             } else {
                 try scanner.skipValue(depth: 1)
@@ -76,6 +84,11 @@ package enum MessageParser {
             case UInt8(ascii: ","): try scanner.expect(UInt8(ascii: ","), "','")
             case UInt8(ascii: "]"):
                 try scanner.expect(UInt8(ascii: "]"), "']'")
+                if isTooLarge {
+                    return .single(
+                        .invalid(id: .null, error: .invalidRequest("a batch may hold at most \(maximumBatchSize) messages"))
+                    )
+                }
                 return .batch(messages)
             default: throw scanner.fail("expected ',' or ']'")
             }
@@ -150,7 +163,7 @@ package enum MessageParser {
             let token = Array(frame[idRange])
             switch idKind {
             case .number:
-                id = RequestID(value: .number(String(decoding: token, as: UTF8.self)), json: token)
+                id = RequestID(value: .number(RequestID.canonicalNumber(String(decoding: token, as: UTF8.self))), json: token)
             case .string:
                 id = RequestID(value: .string(idString), json: token)
             case .null:

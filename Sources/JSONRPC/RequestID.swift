@@ -5,7 +5,7 @@
 ///   `$/cancelRequest` naming `"ab"` finds the request whose id was written `"a\u0062"`.
 package struct RequestID: Hashable, Sendable, CustomStringConvertible {
     package enum Value: Hashable, Sendable {
-        /// A number, as its literal text.
+        /// A number, in canonical text (`1e2`, `100` and `100.0` are all `100`); see `canonicalNumber`.
         case number(String)
         case string(String)
         case null
@@ -23,6 +23,14 @@ package struct RequestID: Hashable, Sendable, CustomStringConvertible {
     /// A string id (escaped as JSON).
     package init(_ string: String) {
         self.init(value: .string(string), json: Array(JSONText.quoted(string).utf8))
+    }
+
+    /// The canonical text of a JSON number, so that ids compare by value: integral values within ±2^53
+    /// print as integers, others as Swift prints the Double.
+    package static func canonicalNumber(_ text: String) -> String {
+        guard let value = Double(text), value.isFinite else { return text }
+        if value == value.rounded(), abs(value) < 9_007_199_254_740_992 { return String(Int64(value)) }
+        return "\(value)"
     }
 
     /// An integer id.
@@ -50,7 +58,7 @@ extension RequestID: Codable {
         } else {
             let number = try container.decode(Double.self)
             let text = "\(number)"
-            self.init(value: .number(text), json: Array(text.utf8))
+            self.init(value: .number(Self.canonicalNumber(text)), json: Array(text.utf8))
         }
     }
 

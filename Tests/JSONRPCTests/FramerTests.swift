@@ -102,9 +102,15 @@ let framerFixtures: [FramerFixture] = [
         expected: [message(ping), message(ping)]
     ),
     FramerFixture(
-        name: "header line without colon",
+        name: "a header line without colon is ignored when the length is known",
         framing: .lsp,
         input: lsp(ping, headers: "garbage\r\nContent-Length: \(ping.utf8.count)\r\n") + lsp(unicode),
+        expected: [message(ping), message(unicode)]
+    ),
+    FramerFixture(
+        name: "a header line without colon and no length is reported",
+        framing: .lsp,
+        input: lsp(ping, headers: "garbage\r\n") + lsp(unicode),
         expected: [.error(.invalidHeader("garbage")), message(unicode)]
     ),
     // NDJSON
@@ -163,6 +169,7 @@ struct FramerTests {
         let cases: [([UInt8], Framing)] = [
             (Array("\n  \(ping)\n".utf8), .ndjson),
             (Array("[\(ping)]\n".utf8), .ndjson),
+            (Array("42\n".utf8), .ndjson),
             ([0xEF, 0xBB, 0xBF] + Array("\(ping)\n".utf8), .ndjson),
             (lsp(ping), .lsp),
             (Array("\r\n".utf8) + lsp(ping), .lsp),
@@ -175,7 +182,8 @@ struct FramerTests {
                 while let event = framer.next() { events.append(event) }
             }
             #expect(framer.framing == framing)
-            let expected = framing == .ndjson && input.contains(UInt8(ascii: "[")) ? "[\(ping)]" : ping
+            let text = String(decoding: input, as: UTF8.self)
+            let expected = text.hasPrefix("42") ? "42" : framing == .ndjson && input.contains(UInt8(ascii: "[")) ? "[\(ping)]" : ping
             #expect(events == [message(expected)])
         }
     }

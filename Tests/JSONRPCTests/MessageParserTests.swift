@@ -128,6 +128,29 @@ struct MessageParserTests {
         if case .invalid = messages[3] {} else { Issue.record("element 3: \(messages[3])") }
     }
 
+    @Test func oversizedBatchIsOneInvalidRequest() throws {
+        let element = #"{"jsonrpc":"2.0","id":1,"method":"m"}"#
+        let text = "[" + Array(repeating: element, count: MessageParser.maximumBatchSize + 1).joined(separator: ",") + "]"
+        guard case .single(.invalid(_, let error)) = try parse(text) else {
+            Issue.record("expected a single error")
+            return
+        }
+        #expect(error.code == .invalidRequest)
+    }
+
+    @Test func numericIDsCompareByValue() throws {
+        for (written, other) in [("1e2", "100"), ("1.50", "1.5"), ("12345678901234567890", "1.2345678901234567e19")] {
+            guard case .single(.request(let lhs, _, _)) = try parse(#"{"jsonrpc":"2.0","id":\#(written),"method":"m"}"#),
+                case .single(.request(let rhs, _, _)) = try parse(#"{"jsonrpc":"2.0","id":\#(other),"method":"m"}"#)
+            else {
+                Issue.record("not requests")
+                continue
+            }
+            #expect(lhs == rhs, "\(written) vs \(other)")
+            #expect(lhs.json == Array(written.utf8))
+        }
+    }
+
     @Test func escapedMethodNamesAreDecoded() throws {
         guard case .single(.request(_, let method, _)) = try parse(#"{"jsonrpc":"2.0","id":1,"method":"pi\u006eg"}"#)
         else {
