@@ -39,7 +39,7 @@ struct CallCommand: AsyncParsableCommand {
         }
         let paramsText = try readParams()
         let request = try makeRequest(paramsText: paramsText)
-        let server = ContextServer(configuration: ServerConfiguration(), logger: logger)
+        let server = try CompositionRoot.makeServer(logger: logger)
         let output = CollectingOutput()
         let connection = Connection(
             // LSP framing, so params spread over several lines (as `jq` writes them) stay one message.

@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try logging.bootstrap(label: "memctx")
         let protocolOutput = StandardStreams.takeProtocolOutput()
-        let server = ContextServer(configuration: ServerConfiguration(), logger: logger)
+        let server = try CompositionRoot.makeServer(logger: logger)
         let output = FileDescriptorOutput(descriptor: protocolOutput) { errorNumber in
             logger.notice("client closed the output stream", metadata: ["errno": "\(errorNumber)"])
         }

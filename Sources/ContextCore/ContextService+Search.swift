@@ -94,7 +94,7 @@ extension ContextService {
                     .map(FoundItem.pattern)
             }
             for item in items {
-                let score = scores[item.id] ?? 0
+                let score = Self.lexicalScore(bm25: scores[item.id] ?? 0, terms: terms, text: item.searchableText)
                 if let minScore = request.minScore, score < minScore { continue }
                 hits.append(SearchHit(item: item, score: score, signals: ["lexical": score]))
             }
@@ -104,7 +104,30 @@ extension ContextService {
     }
 }
 
+extension ContextService {
+    /// The lexical signal, 0…1: 70 % the share of query terms the item contains (so a small collection
+    /// still scores sensibly) and 30 % the store's bm25 strength mapped to 0…1.
+    static func lexicalScore(bm25: Double, terms: [String], text: String) -> Double {
+        guard !terms.isEmpty else { return 0 }
+        let itemTerms = TextTerms.termSet(text)
+        let matched = terms.filter { term in itemTerms.contains(term) || itemTerms.contains { $0.hasPrefix(term) } }.count
+        return 0.7 * Double(matched) / Double(terms.count) + 0.3 * min(1, max(0, bm25))
+    }
+}
+
 extension FoundItem {
+    /// The text the lexical index holds for the item.
+    package var searchableText: String {
+        switch self {
+        case .session(let session):
+            ([session.title, session.description ?? "", session.contextSummary ?? ""] + session.decisions).joined(separator: " ")
+        case .checkpoint(let checkpoint):
+            ([checkpoint.description, String((checkpoint.content ?? "").prefix(20_000))] + checkpoint.tags).joined(separator: " ")
+        case .pattern(let pattern):
+            PatternSimilarity.text(of: pattern)
+        }
+    }
+
     package var id: ItemID {
         switch self {
         case .session(let session): session.id

@@ -4,11 +4,28 @@ package import JSONRPC
 /// protocol/openrpc.json agree.
 package enum ProtocolCatalog {
     package static let requests: [any RPCMethod.Type] = [
+        CreateSession.self,
+        DeleteSession.self,
         Discover.self,
+        GetCheckpoint.self,
+        GetPattern.self,
+        GetSession.self,
         Health.self,
         Initialize.self,
+        ListCheckpoints.self,
+        ListPatterns.self,
+        ListSessions.self,
+        LoadContext.self,
         Ping.self,
+        SaveCheckpoint.self,
+        SavePattern.self,
+        Search.self,
+        SearchCheckpoints.self,
+        SearchPatterns.self,
+        SearchSessions.self,
         Shutdown.self,
+        Stats.self,
+        UpdateSession.self,
     ]
 
     package static let notifications: [any RPCNotification.Type] = [

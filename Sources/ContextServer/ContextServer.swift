@@ -1,3 +1,4 @@
+package import ContextCore
 package import JSONRPC
 package import Logging
 
@@ -8,11 +9,16 @@ package final class ContextServer: MessageDispatcher {
     package let registry: MethodRegistry
     private let lifecycle: Lifecycle
 
-    package init(configuration: ServerConfiguration, logger: Logger) {
+    package init(configuration: ServerConfiguration, service: ContextService, logger: Logger) {
         let lifecycle = Lifecycle()
         var registry = MethodRegistry()
         registry.registerLifecycle(lifecycle)
         registry.registerOperations(configuration: configuration)
+        registry.registerSessions(service)
+        registry.registerCheckpoints(service)
+        registry.registerPatterns(service)
+        registry.registerSearch(service)
+        registry.registerContext(service)
         self.registry = registry
         self.lifecycle = lifecycle
     }

@@ -20,6 +20,7 @@ package struct MethodRegistry: MessageDispatcher {
         precondition(
             requests[Method.name] == nil && notifications[Method.name] == nil, "\(Method.name) registered twice")
         requests[Method.name] = { raw, context in
+            if let strict = Method.Params.self as? any StrictParams.Type { try strict.rejectUnknownFields(in: raw) }
             let params = try WireCoding.decodeParams(Method.Params.self, from: raw)
             return try WireCoding.encode(try await handler(params, context))
         }

@@ -14,9 +14,13 @@ package protocol RPCNotification: Sendable {
     static var name: String { get }
 }
 
-/// Params of a method that takes none; accepts an absent `params`, `{}` or `[]`.
-package struct EmptyParams: Codable, Hashable, Sendable {
+/// Params of a method that takes none; accepts an absent `params`, `{}` or `[]`, and refuses any field.
+package struct EmptyParams: Codable, Hashable, Sendable, StrictParams {
+    package enum CodingKeys: String, CodingKey, CaseIterable { case _none }
     package init() {}
+    package init(from decoder: any Decoder) throws {}
+    package func encode(to encoder: any Encoder) throws { _ = encoder.container(keyedBy: CodingKeys.self) }
+    package static var fieldNames: [String] { [] }
 }
 
 /// The result `{}`.

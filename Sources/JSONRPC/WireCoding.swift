@@ -6,13 +6,28 @@ package enum WireCoding {
     package static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(formatDate(date))
+        }
         return encoder
     }
 
     package static func makeDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = parseDate(text) else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "must be an ISO-8601 date-time such as 2026-11-25T08:00:00Z"
+                    )
+                )
+            }
+            return date
+        }
         return decoder
     }
 
@@ -50,6 +65,30 @@ package enum WireCoding {
         } catch {
             throw JSONRPCError.invalidParams(field: "", reason: "\(error)")
         }
+    }
+
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    // Parsing only; formatting is done by hand above.
+    private static let withoutFraction = Date.ISO8601FormatStyle()
+
+    /// `2026-11-25T08:00:00.123Z`: UTC, milliseconds (rounded, as the stores keep them).
+    package static func formatDate(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let wholeSeconds = fraction < 0 ? seconds - 1 : seconds
+        var time = time_t(wholeSeconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction < 0 ? fraction + 1000 : fraction)
+        )
+    }
+
+    /// An ISO-8601 date-time with or without fractional seconds, `Z` or an offset.
+    package static func parseDate(_ text: String) -> Date? {
+        (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
     }
 
     private static let sharedEncoder = makeEncoder()

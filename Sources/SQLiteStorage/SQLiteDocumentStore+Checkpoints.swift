@@ -31,13 +31,13 @@ extension SQLiteDocumentStore {
                     checkpoint.id.description, checkpoint.sessionID.description, checkpoint.project,
                     checkpoint.description, checkpoint.content, checkpoint.checkpointPath, checkpoint.gitCommit,
                     checkpoint.gitBranch, SQLiteValues.jsonArray(checkpoint.tags), checkpoint.metadataJSON,
-                    checkpoint.privacyLevel.rawValue, checkpoint.createdAt,
+                    checkpoint.privacyLevel.rawValue, Millis(checkpoint.createdAt),
                 ]
             )
             // The session moves to the top of "recently updated" work.
             try db.execute(
                 sql: "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?",
-                arguments: [checkpoint.createdAt, checkpoint.sessionID.description]
+                arguments: [Millis(checkpoint.createdAt), checkpoint.sessionID.description]
             )
             for audit in audits { try Self.insert(audit, in: db) }
             return .inserted(checkpoint)
@@ -47,7 +47,7 @@ extension SQLiteDocumentStore {
     package func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint? {
         if let touch {
             return try await database.write { db in
-                try db.execute(sql: "UPDATE checkpoints SET accessed_at = ? WHERE id = ?", arguments: [touch, id.description])
+                try db.execute(sql: "UPDATE checkpoints SET accessed_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
                 return try Self.fetchCheckpoint(id, in: db)
             }
         }

@@ -30,7 +30,7 @@ extension SQLiteDocumentStore {
                     // A source session that does not exist (or was purged) is not kept.
                     try Self.existingSessionID(pattern.sourceSessionID, in: db), pattern.parentPatternID?.description,
                     pattern.version, pattern.isLatest, pattern.deprecated, pattern.privacyLevel.rawValue,
-                    pattern.createdAt, pattern.updatedAt, pattern.lastUsedAt,
+                    Millis(pattern.createdAt), Millis(pattern.updatedAt), pattern.lastUsedAt.map(Millis.init),
                 ]
             )
             try Self.replaceTags(pattern.tags, of: pattern.id, table: "pattern_tags", column: "pattern_id", in: db)
@@ -47,7 +47,7 @@ extension SQLiteDocumentStore {
     package func pattern(id: ItemID, touch: Date?) async throws -> Pattern? {
         if let touch {
             return try await database.write { db in
-                try db.execute(sql: "UPDATE patterns SET last_used_at = ? WHERE id = ?", arguments: [touch, id.description])
+                try db.execute(sql: "UPDATE patterns SET last_used_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
                 return try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first
             }
         }

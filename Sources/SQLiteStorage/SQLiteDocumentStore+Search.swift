@@ -56,7 +56,7 @@ extension SQLiteDocumentStore {
                     load.id.description, load.project, load.query, load.sessionID?.description,
                     SQLiteValues.jsonArray(load.checkpointIDs.map(\.description)),
                     SQLiteValues.jsonArray(load.patternIDs.map(\.description)), load.decisionCount, load.tokensUsed,
-                    load.tokenBudget, load.createdAt,
+                    load.tokenBudget, Millis(load.createdAt),
                 ]
             )
             if !load.patternIDs.isEmpty {
@@ -65,7 +65,7 @@ extension SQLiteDocumentStore {
                         UPDATE patterns SET reuse_count = reuse_count + 1, last_used_at = ?
                         WHERE id IN (\(Self.placeholders(load.patternIDs.count)))
                         """,
-                    arguments: StatementArguments([load.createdAt.databaseValue] + load.patternIDs.map { $0.description.databaseValue })
+                    arguments: StatementArguments([Millis(load.createdAt).databaseValue] + load.patternIDs.map { $0.description.databaseValue })
                 )
             }
         }
@@ -97,8 +97,8 @@ extension SQLiteDocumentStore {
                     """,
                 arguments: arguments + arguments
             )
-            statistics.oldestItem = range?["oldest"]
-            statistics.newestItem = range?["newest"]
+            statistics.oldestItem = (range?["oldest"] as Int64?).map(Millis.date)
+            statistics.newestItem = (range?["newest"] as Int64?).map(Millis.date)
             return statistics
         }
     }

@@ -39,7 +39,8 @@ extension SQLiteDocumentStore {
                 session.conversationJSON, SQLiteValues.jsonArray(session.decisions), session.fileChangesJSON,
                 session.metadataJSON, session.parentSessionID?.description, session.sourceCheckpointID?.description,
                 session.durationMinutes, session.messagesCount, session.filesChanged, session.piiDetected,
-                session.piiRedacted, session.createdAt, session.updatedAt, session.accessedAt, session.archivedAt,
+                session.piiRedacted, Millis(session.createdAt), Millis(session.updatedAt), session.accessedAt.map(Millis.init),
+                session.archivedAt.map(Millis.init),
             ]
         )
     }
@@ -47,7 +48,7 @@ extension SQLiteDocumentStore {
     package func session(id: ItemID, touch: Date?) async throws -> Session? {
         if let touch {
             return try await database.write { db in
-                try db.execute(sql: "UPDATE sessions SET accessed_at = ? WHERE id = ?", arguments: [touch, id.description])
+                try db.execute(sql: "UPDATE sessions SET accessed_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
                 return try Self.fetchSessions(db, where: "s.id = ?", [id.description]).first
             }
         }

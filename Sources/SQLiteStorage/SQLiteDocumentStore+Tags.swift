@@ -11,7 +11,7 @@ extension SQLiteDocumentStore {
     static func replaceTags(_ tags: [String], of owner: ItemID, table: String, column: String, in db: Database) throws {
         // `table` and `column` are constants of this file, never input.
         try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [owner.description])
-        let now = Date()
+        let now = Millis(Date())
         for tag in tags {
             try db.execute(
                 sql: "INSERT INTO tags(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
@@ -66,7 +66,7 @@ extension SQLiteDocumentStore {
                 """,
             arguments: [
                 audit.itemKind.rawValue, audit.itemID.description, audit.level.rawValue,
-                SQLiteValues.jsonObject(audit.detected), SQLiteValues.jsonObject(audit.redacted), audit.createdAt,
+                SQLiteValues.jsonObject(audit.detected), SQLiteValues.jsonObject(audit.redacted), Millis(audit.createdAt),
             ]
         )
     }
@@ -81,7 +81,7 @@ extension SQLiteDocumentStore {
         let pageRows = Array(rows.prefix(limit))
         var cursor: String?
         if rows.count > limit, let last = pageRows.last {
-            cursor = ListCursor.encode(createdAt: last["created_at"], id: last["id"])
+            cursor = ListCursor.encode(createdAt: String(last["created_at"] as Int64), id: last["id"])
         }
         return Page(items: try decode(pageRows, db), nextCursor: cursor)
     }

@@ -27,7 +27,8 @@ enum SQLiteSchema {
     }
 
     /// Version 1: the nine tables of DESIGN.md §5, the local-only tables, FTS5 indexes kept in step by
-    /// triggers. Times are UTC text `YYYY-MM-DD HH:MM:SS.SSS` (sortable); ids are lower-case UUID text.
+    /// triggers. Item times are INTEGER Unix milliseconds (UTC; exact, sortable); ids are lower-case UUID
+    /// text; `db_metadata` and `sync_state` keep readable UTC text.
     /// Tables with FTS have an INTEGER PRIMARY KEY `seq` (stable across VACUUM) for the index's rowid.
     private static let v1 = """
         CREATE TABLE db_metadata (
@@ -57,10 +58,10 @@ enum SQLiteSchema {
             files_changed INTEGER CHECK (files_changed IS NULL OR files_changed >= 0),
             pii_detected INTEGER NOT NULL DEFAULT 0 CHECK (pii_detected IN (0, 1)),
             pii_redacted INTEGER NOT NULL DEFAULT 0 CHECK (pii_redacted IN (0, 1)),
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            accessed_at TEXT,
-            archived_at TEXT
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            accessed_at INTEGER,
+            archived_at INTEGER
         );
         CREATE INDEX sessions_project_created ON sessions(project, created_at DESC, id DESC);
         CREATE INDEX sessions_created ON sessions(created_at DESC, id DESC);
@@ -79,8 +80,8 @@ enum SQLiteSchema {
             tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags) AND json_type(tags) = 'array'),
             metadata TEXT CHECK (metadata IS NULL OR (json_valid(metadata) AND json_type(metadata) = 'object')),
             privacy_level TEXT NOT NULL DEFAULT 'team' CHECK (privacy_level IN ('public', 'team', 'private')),
-            created_at TEXT NOT NULL,
-            accessed_at TEXT
+            created_at INTEGER NOT NULL,
+            accessed_at INTEGER
         );
         CREATE INDEX checkpoints_session_created ON checkpoints(session_id, created_at DESC, id DESC);
         CREATE INDEX checkpoints_project_created ON checkpoints(project, created_at DESC, id DESC);
@@ -107,9 +108,9 @@ enum SQLiteSchema {
             is_latest INTEGER NOT NULL DEFAULT 1 CHECK (is_latest IN (0, 1)),
             deprecated INTEGER NOT NULL DEFAULT 0 CHECK (deprecated IN (0, 1)),
             privacy_level TEXT NOT NULL DEFAULT 'team' CHECK (privacy_level IN ('public', 'team', 'private')),
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            last_used_at TEXT
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            last_used_at INTEGER
         );
         CREATE INDEX patterns_project_created ON patterns(project, created_at DESC, id DESC);
         CREATE INDEX patterns_created ON patterns(created_at DESC, id DESC);
@@ -119,7 +120,7 @@ enum SQLiteSchema {
         CREATE TABLE tags (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
-            created_at TEXT NOT NULL
+            created_at INTEGER NOT NULL
         );
         CREATE TABLE session_tags (
             session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -144,7 +145,7 @@ enum SQLiteSchema {
             decision_count INTEGER NOT NULL DEFAULT 0 CHECK (decision_count >= 0),
             tokens_used INTEGER NOT NULL CHECK (tokens_used >= 0),
             token_budget INTEGER NOT NULL CHECK (token_budget > 0),
-            created_at TEXT NOT NULL
+            created_at INTEGER NOT NULL
         );
         CREATE INDEX context_loads_project_created ON context_loads(project, created_at);
         CREATE INDEX context_loads_session ON context_loads(session_id);
@@ -157,7 +158,7 @@ enum SQLiteSchema {
             detected TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detected)),
             redacted TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(redacted)),
             anonymized INTEGER NOT NULL DEFAULT 0 CHECK (anonymized IN (0, 1)),
-            created_at TEXT NOT NULL
+            created_at INTEGER NOT NULL
         );
         CREATE INDEX privacy_audit_item ON privacy_audit(item_kind, item_id);
 
@@ -167,7 +168,7 @@ enum SQLiteSchema {
             model TEXT NOT NULL,
             dimension INTEGER NOT NULL CHECK (dimension > 0),
             vector BLOB NOT NULL CHECK (length(vector) = dimension * 4),
-            created_at TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
             PRIMARY KEY (kind, item_id, model)
         ) WITHOUT ROWID;
 
@@ -176,10 +177,10 @@ enum SQLiteSchema {
             item_kind TEXT NOT NULL CHECK (item_kind IN ('session', 'checkpoint', 'pattern', 'context_load')),
             item_id TEXT NOT NULL,
             operation TEXT NOT NULL CHECK (operation IN ('upsert', 'delete', 'purge')),
-            created_at TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
             attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
             claimed_by TEXT,
-            claimed_until TEXT,
+            claimed_until INTEGER,
             last_error TEXT
         );
         CREATE INDEX outbox_pending ON outbox(claimed_until, id);

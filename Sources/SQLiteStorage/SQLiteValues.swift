@@ -37,10 +37,12 @@ enum SQLiteValues {
         return id
     }
 
-    static func date(_ row: Row, _ column: String) -> Date? { row[column] }
+    static func date(_ row: Row, _ column: String) -> Date? {
+        (row[column] as Int64?).map(Millis.date)
+    }
 
     static func requiredDate(_ row: Row, _ column: String) throws -> Date {
-        guard let date: Date = row[column] else {
+        guard let date = date(row, column) else {
             throw ContextError(.internalFailure, "a stored row has an invalid \(column)")
         }
         return date
@@ -121,6 +123,21 @@ enum SQLiteValues {
     }
 }
 
+/// A time stored as INTEGER Unix milliseconds: exact (no text rounding), compact, and sortable.
+struct Millis: DatabaseValueConvertible {
+    var value: Int64
+
+    init(_ date: Date) { value = Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    var databaseValue: DatabaseValue { value.databaseValue }
+
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Millis? {
+        Int64.fromDatabaseValue(dbValue).map { Millis(Millis.date($0)) }
+    }
+}
+
 /// An opaque listing cursor: the creation time and id of the last item returned, base64url-encoded.
 /// Lists are ordered by (created_at, id) descending, so rows inserted meanwhile never shift a page.
 enum ListCursor {
@@ -158,10 +175,13 @@ struct SQLConditions {
     /// Common list filters on `alias` (project scope, time range, cursor).
     mutating func addListFilter(_ filter: ListFilter, alias: String) throws(ContextError) {
         if case .only(let project) = filter.scope { add("\(alias).project = ?", [project]) }
-        if let since = filter.since { add("\(alias).created_at >= ?", [since]) }
-        if let until = filter.until { add("\(alias).created_at < ?", [until]) }
+        if let since = filter.since { add("\(alias).created_at >= ?", [Millis(since)]) }
+        if let until = filter.until { add("\(alias).created_at < ?", [Millis(until)]) }
         if let cursor = filter.cursor {
-            let (createdAt, id) = try ListCursor.decode(cursor)
+            let (createdAtText, id) = try ListCursor.decode(cursor)
+            guard let createdAt = Int64(createdAtText) else {
+                throw .invalid("cursor", "is not a cursor returned by this server")
+            }
             add("(\(alias).created_at < ? OR (\(alias).created_at = ? AND \(alias).id < ?))", [createdAt, createdAt, id])
         }
     }

@@ -94,8 +94,11 @@ struct ContextServerTests {
         #expect(response?["result"] == OpenRPCDocument.value)
     }
 
-    @Test func healthIgnoresUnknownParams() async throws {
+    @Test func unknownParamsAreRejectedByName() async throws {
         let response = try await client().call(#"{"jsonrpc":"2.0","id":1,"method":"health","params":{"verbose":true}}"#)
-        #expect(response?["result"]?["status"] == "ok")
+        #expect(response?.errorCode == -32602)
+        #expect(response?["error"]?["data"]?["field"] == "verbose")
+        let meta = try await client().call(#"{"jsonrpc":"2.0","id":2,"method":"ping","params":{"_meta":{"x":1}}}"#)
+        #expect(meta?["result"] == .object([:]))
     }
 }
