@@ -17,7 +17,7 @@ struct CallCommand: AsyncParsableCommand {
             Examples:
               memctx call health --pretty
               memctx call rpc.discover | jq '.methods[].name'
-              echo '{}' | memctx call ping --params -
+              echo '{"project": "*"}' | memctx call stats --params -
             """
     )
 

@@ -46,6 +46,9 @@ package final class ServerProcess: @unchecked Sendable {  // Process and Pipe ar
         process.executableURL = try Self.binaryURL()
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
+        // Each server gets its own empty data folder unless the test names one.
+        merged["MEMCTX_HOME"] = Self.makeTemporaryHome()
+        merged["MEMCTX_PROJECT"] = "e2e"
         merged.merge(environment) { _, new in new }
         process.environment = merged
         process.standardInput = stdinPipe
@@ -62,6 +65,13 @@ package final class ServerProcess: @unchecked Sendable {  // Process and Pipe ar
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [process] in
             if process.isRunning { process.terminate() }
         }
+    }
+
+    /// A new empty folder under the temporary directory.
+    package static func makeTemporaryHome() -> String {
+        let path = NSTemporaryDirectory() + "memctx-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
     }
 
     /// Writes raw bytes to the server's stdin.

@@ -118,7 +118,7 @@ struct OpenRPCDocumentTests {
             })
         let sent: Set<Int> = [
             JSONRPCErrorCode.parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError,
-            .payloadTooLarge, .requestCancelled,
+            .payloadTooLarge, .requestCancelled, .notFound, .conflict, .backendUnavailable, .featureUnavailable,
         ].reduce(into: []) { $0.insert($1.rawValue) }
         #expect(documented == sent)
     }

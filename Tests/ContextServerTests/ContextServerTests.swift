@@ -1,3 +1,4 @@
+import ContextCore
 import ContextProtocol
 import ContextServer
 import ContextTesting
@@ -5,23 +6,33 @@ import JSONRPC
 import Logging
 import Testing
 
+/// A server over an in-memory store.
+func makeServer(logger: Logger, store: InMemoryDocumentStore = InMemoryDocumentStore()) -> ContextServer {
+    var configuration = ContextServiceConfiguration()
+    configuration.defaultProject = "test"
+    return ContextServer(
+        configuration: ServerConfiguration(),
+        service: ContextService(store: store, configuration: configuration),
+        logger: logger
+    )
+}
+
 @Suite("ContextServer")
 struct ContextServerTests {
     private func client(framing: Framing = .ndjson) -> InProcessClient {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return InProcessClient(
-            dispatcher: ContextServer(configuration: ServerConfiguration(), logger: logger), framing: framing)
+        return InProcessClient(dispatcher: makeServer(logger: logger), framing: framing)
     }
 
     @Test func methodTableMatchesTheCatalog() {
-        let server = ContextServer(configuration: ServerConfiguration(), logger: Logger(label: "test"))
+        let server = makeServer(logger: Logger(label: "test"))
         #expect(server.registry.requestNames == ProtocolCatalog.requests.map { $0.name }.sorted())
         #expect(server.registry.notificationNames == ProtocolCatalog.notifications.map { $0.name }.sorted())
     }
 
     @Test func methodTableMatchesTheOpenRPCDocument() {
-        let server = ContextServer(configuration: ServerConfiguration(), logger: Logger(label: "test"))
+        let server = makeServer(logger: Logger(label: "test"))
         let documented = Set(OpenRPCDocument.value["methods"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
         #expect(documented == Set(server.registry.requestNames + server.registry.notificationNames))
     }

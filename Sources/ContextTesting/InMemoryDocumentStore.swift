@@ -1,0 +1,199 @@
+package import ContextCore
+package import Foundation
+import Synchronization
+
+/// A `DocumentStore` in plain Swift collections, for unit tests of the domain. Lexical search is a simple
+/// term-overlap count; listings use the same (created, id) order and cursor rule as the real stores.
+package final class InMemoryDocumentStore: DocumentStore {
+    private struct State {
+        var sessions: [ItemID: Session] = [:]
+        var checkpoints: [ItemID: Checkpoint] = [:]
+        var patterns: [ItemID: Pattern] = [:]
+        var audits: [PrivacyAudit] = []
+        var loads: [ContextLoad] = []
+    }
+
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// Every audit row written (for assertions).
+    package var audits: [PrivacyAudit] { state.withLock { $0.audits } }
+    package var contextLoads: [ContextLoad] { state.withLock { $0.loads } }
+
+    package func saveSession(_ session: Session, audit: PrivacyAudit?) async throws {
+        state.withLock { state in
+            state.sessions[session.id] = session
+            if let audit { state.audits.append(audit) }
+        }
+    }
+
+    package func session(id: ItemID, touch: Date?) async throws -> Session? {
+        state.withLock { state in
+            if let touch { state.sessions[id]?.accessedAt = touch }
+            return state.sessions[id]
+        }
+    }
+
+    package func sessions(ids: [ItemID]) async throws -> [Session] {
+        state.withLock { state in ids.compactMap { state.sessions[$0] } }
+    }
+
+    package func sessions(matching query: SessionQuery) async throws -> Page<Session> {
+        let all = state.withLock { Array($0.sessions.values) }
+        let filtered = all.filter { session in
+            (query.status.map { session.status == $0 } ?? (session.status != .deleted))
+                && Self.matches(query.filter, project: session.project, tags: session.tags, createdAt: session.createdAt)
+        }
+        return try Self.page(filtered, filter: query.filter, createdAt: \.createdAt, id: \.id)
+    }
+
+    package func purgeSession(id: ItemID) async throws -> Bool {
+        state.withLock { state in
+            guard state.sessions.removeValue(forKey: id) != nil else { return false }
+            let checkpointIDs = state.checkpoints.values.filter { $0.sessionID == id }.map(\.id)
+            for checkpoint in checkpointIDs { state.checkpoints[checkpoint] = nil }
+            for index in state.audits.indices where state.audits[index].itemID == id || checkpointIDs.contains(state.audits[index].itemID) {
+                state.audits[index].detected = [:]
+                state.audits[index].redacted = [:]
+            }
+            return true
+        }
+    }
+
+    package func saveCheckpoint(_ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit]) async throws
+        -> SaveOutcome<Checkpoint>
+    {
+        state.withLock { state in
+            if let existing = state.checkpoints[checkpoint.id] { return .existing(existing) }
+            if let newSession, state.sessions[newSession.id] == nil { state.sessions[newSession.id] = newSession }
+            state.checkpoints[checkpoint.id] = checkpoint
+            state.audits.append(contentsOf: audits)
+            return .inserted(checkpoint)
+        }
+    }
+
+    package func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint? {
+        state.withLock { $0.checkpoints[id] }
+    }
+
+    package func checkpoints(ids: [ItemID]) async throws -> [Checkpoint] {
+        state.withLock { state in ids.compactMap { state.checkpoints[$0] } }
+    }
+
+    package func checkpoints(matching query: CheckpointQuery) async throws -> Page<Checkpoint> {
+        let all = state.withLock { Array($0.checkpoints.values) }
+        let filtered = all.filter { checkpoint in
+            (query.sessionID.map { checkpoint.sessionID == $0 } ?? true)
+                && (query.gitBranch.map { checkpoint.gitBranch == $0 } ?? true)
+                && Self.matches(query.filter, project: checkpoint.project, tags: checkpoint.tags, createdAt: checkpoint.createdAt)
+        }
+        return try Self.page(filtered, filter: query.filter, createdAt: \.createdAt, id: \.id)
+    }
+
+    package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
+        state.withLock { state in
+            state.patterns[pattern.id] = pattern
+            if let audit { state.audits.append(audit) }
+        }
+    }
+
+    package func pattern(id: ItemID, touch: Date?) async throws -> Pattern? {
+        state.withLock { state in
+            if let touch { state.patterns[id]?.lastUsedAt = touch }
+            return state.patterns[id]
+        }
+    }
+
+    package func patterns(ids: [ItemID]) async throws -> [Pattern] {
+        state.withLock { state in ids.compactMap { state.patterns[$0] } }
+    }
+
+    package func patterns(matching query: PatternQuery) async throws -> Page<Pattern> {
+        let all = state.withLock { Array($0.patterns.values) }
+        let filtered = all.filter { pattern in
+            (query.patternType.map { pattern.patternType == $0 } ?? true)
+                && (query.minConfidence.map { pattern.confidence >= $0 } ?? true)
+                && (query.includeDeprecated || !pattern.deprecated)
+                && Self.matches(query.filter, project: pattern.project, tags: pattern.tags, createdAt: pattern.createdAt)
+        }
+        return try Self.page(filtered, filter: query.filter, createdAt: \.createdAt, id: \.id)
+    }
+
+    package func searchLexical(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int) async throws -> [LexicalHit] {
+        let items: [(ItemID, String, String)] = state.withLock { state in
+            switch kind {
+            case .session:
+                state.sessions.values.filter { $0.status != .deleted }.map { ($0.id, $0.project, FoundItem.session($0).searchableText) }
+            case .checkpoint:
+                state.checkpoints.values.filter { filter.sessionID == nil || $0.sessionID == filter.sessionID }
+                    .map { ($0.id, $0.project, FoundItem.checkpoint($0).searchableText) }
+            case .pattern:
+                state.patterns.values.filter { !$0.deprecated && (filter.patternType == nil || $0.patternType == filter.patternType) }
+                    .map { ($0.id, $0.project, FoundItem.pattern($0).searchableText) }
+            }
+        }
+        let wanted = Set(terms)
+        return items.compactMap { id, project, text -> LexicalHit? in
+            guard filter.scope.contains(project) else { return nil }
+            let overlap = TextTerms.termSet(text).intersection(wanted).count
+            guard overlap > 0 else { return nil }
+            return LexicalHit(id: id, score: Double(overlap) / Double(overlap + 1))
+        }
+        .sorted { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+        .prefix(limit).map { $0 }
+    }
+
+    package func recordContextLoad(_ load: ContextLoad) async throws {
+        state.withLock { state in
+            state.loads.append(load)
+            for id in load.patternIDs {
+                state.patterns[id]?.reuseCount += 1
+                state.patterns[id]?.lastUsedAt = load.createdAt
+            }
+        }
+    }
+
+    package func statistics(scope: ProjectScope) async throws -> Statistics {
+        state.withLock { state in
+            var statistics = Statistics()
+            for session in state.sessions.values where scope.contains(session.project) {
+                statistics.sessionsByStatus[session.status, default: 0] += 1
+            }
+            statistics.checkpoints = state.checkpoints.values.filter { scope.contains($0.project) }.count
+            for pattern in state.patterns.values where scope.contains(pattern.project) {
+                statistics.patternsByType[pattern.patternType, default: 0] += 1
+            }
+            statistics.contextLoads = state.loads.filter { scope.contains($0.project) }.count
+            return statistics
+        }
+    }
+
+    private static func matches(_ filter: ListFilter, project: String, tags: [String], createdAt: Date) -> Bool {
+        filter.scope.contains(project) && filter.tags.allSatisfy(tags.contains)
+            && (filter.since.map { createdAt >= $0 } ?? true) && (filter.until.map { createdAt < $0 } ?? true)
+    }
+
+    /// Newest first; the cursor is "milliseconds|id" of the last item, as in the SQLite store.
+    private static func page<Item>(
+        _ items: [Item],
+        filter: ListFilter,
+        createdAt: KeyPath<Item, Date>,
+        id: KeyPath<Item, ItemID>
+    ) throws -> Page<Item> {
+        func key(_ item: Item) -> (Int64, String) {
+            (Int64((item[keyPath: createdAt].timeIntervalSince1970 * 1000).rounded()), item[keyPath: id].description)
+        }
+        var sorted = items.sorted { key($0) > key($1) }
+        if let cursor = filter.cursor {
+            let parts = cursor.split(separator: "|").map(String.init)
+            guard parts.count == 2, let milliseconds = Int64(parts[0]) else {
+                throw ContextError.invalid("cursor", "is not a cursor returned by this server")
+            }
+            sorted = sorted.filter { key($0) < (milliseconds, parts[1]) }
+        }
+        let page = Array(sorted.prefix(filter.limit))
+        let next = sorted.count > filter.limit ? page.last.map { "\(key($0).0)|\(key($0).1)" } : nil
+        return Page(items: page, nextCursor: next)
+    }
+}
