@@ -84,6 +84,7 @@ extension ContextService {
         if level == .ephemeral {
             return CheckpointSaved(checkpoint: checkpoint, sessionCreated: false, isDuplicate: false, stored: .none)
         }
+        var audits = [audit(.checkpoint, checkpoint.id, level: level, findings: findings, at: date)]
         if var session = newSession {
             var sessionFindings: [String: Int] = [:]
             session.title = redact(session.title, level: level, into: &sessionFindings) ?? session.title
@@ -91,11 +92,7 @@ extension ContextService {
             session.piiDetected = !sessionFindings.isEmpty
             session.piiRedacted = !sessionFindings.isEmpty
             newSession = session
-            findings.merge(sessionFindings) { $0 + $1 }
-        }
-        var audits = [audit(.checkpoint, checkpoint.id, level: level, findings: findings, at: date)]
-        if let newSession {
-            audits.append(audit(.session, newSession.id, level: level, findings: [:], at: date))
+            audits.append(audit(.session, session.id, level: level, findings: sessionFindings, at: date))
         }
         let toSave = checkpoint
         let sessionToCreate = newSession

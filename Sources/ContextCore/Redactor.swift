@@ -219,7 +219,7 @@ package struct Redactor: Sendable {
         Detector(
             kind: "phone",
             category: .personal,
-            regex: regex(#"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]\d{3,4}(?![\w-])"#),
+            regex: regex(#"(?<![\w+])(?<!\d[\s.-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]\d{3,4}(?![\w-])(?![\s.-]\d)"#),
             mightMatch: hasDigits(8)
         ),
     ]
