@@ -24,14 +24,17 @@ extension MethodRegistry {
         }
         register(GetSession.self) { params, _ in
             let scope = try service.scope(for: params.project)
-            let session = try await service.session(id: try WireMapping.id(params.id, field: "id"), scope: scope)
-            var checkpoints: [WireCheckpoint]?
-            if let count = params.checkpoints, count > 0 {
-                var query = CheckpointQuery(filter: ListFilter(scope: .all), sessionID: session.id)
-                query.filter.limit = try Validate.limit(count, field: "checkpoints")
-                checkpoints = try await service.checkpoints(query).items.map(WireMapping.wire)
-            } else if let count = params.checkpoints, count < 0 {
+            let id = try WireMapping.id(params.id, field: "id")
+            let count = params.checkpoints ?? 0
+            guard (0...Limits.maximumListLimit).contains(count) else {
                 throw ContextError.invalid("checkpoints", "must be between 0 and \(Limits.maximumListLimit)")
+            }
+            let session = try await service.session(id: id, scope: scope)
+            var checkpoints: [WireCheckpoint]?
+            if count > 0 {
+                var query = CheckpointQuery(filter: ListFilter(scope: .all), sessionID: session.id)
+                query.filter.limit = count
+                checkpoints = try await service.checkpoints(query).items.map(WireMapping.wire)
             }
             return GetSession.Result(session: WireMapping.wire(session), checkpoints: checkpoints, source: .local)
         }

@@ -29,9 +29,31 @@ package final class SQLiteDocumentStore: DocumentStore {
         try Self.prepareFile(at: configuration.path)
         var grdb = Self.makeConfiguration()
         grdb.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
+        // Processes starting together must not migrate at once (the migrator checks, then applies): a lock
+        // file serialises opening and migrating.
+        let lock = try Self.lockFile(for: configuration.path)
+        defer {
+            flock(lock, LOCK_UN)
+            close(lock)
+        }
         database = try DatabasePool(path: configuration.path, configuration: grdb)
         path = configuration.path
         try SQLiteSchema.migrator.migrate(database)
+    }
+
+    /// Opens `<path>.lock` (mode 0600) and takes an exclusive lock on it, waiting for other processes.
+    private static func lockFile(for path: String) throws -> Int32 {
+        let descriptor = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ContextError(.backendUnavailable, "cannot create the local database lock file (errno \(errno))")
+        }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                close(descriptor)
+                throw ContextError(.backendUnavailable, "cannot lock the local database (errno \(errno))")
+            }
+        }
+        return descriptor
     }
 
     /// An in-memory database, for tests.
