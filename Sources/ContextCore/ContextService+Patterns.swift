@@ -99,7 +99,7 @@ extension ContextService {
         guard !terms.isEmpty else { return nil }
         let filter = SearchFilter(scope: .only(pattern.project), patternType: pattern.patternType)
         let hits = try await storage("searching patterns") {
-            try await store.searchLexical(.pattern, terms: terms, filter: filter, limit: 20)
+            try await store.searchLexical(.pattern, terms: terms, matchAll: false, filter: filter, limit: 20)
         }
         let candidates = try await storage("reading patterns") { try await store.patterns(ids: hits.map(\.id)) }
         var best: (Pattern, Double)?

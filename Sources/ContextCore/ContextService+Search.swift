@@ -76,8 +76,14 @@ extension ContextService {
         let filter = SearchFilter(scope: request.scope, patternType: request.patternType, sessionID: request.sessionID)
         for kind in request.kinds {
             // Deleted sessions are filtered out after the fact: fetch a little more than asked.
-            let lexical = try await storage("searching") {
-                try await store.searchLexical(kind, terms: terms, filter: filter, limit: request.limit + 10)
+            // Items holding every term first (fast, precise); any term only when none holds them all.
+            var lexical = try await storage("searching") {
+                try await store.searchLexical(kind, terms: terms, matchAll: true, filter: filter, limit: request.limit + 10)
+            }
+            if lexical.isEmpty, terms.count > 1 {
+                lexical = try await storage("searching") {
+                    try await store.searchLexical(kind, terms: terms, matchAll: false, filter: filter, limit: request.limit + 10)
+                }
             }
             let scores = Dictionary(lexical.map { ($0.id, $0.score) }, uniquingKeysWith: max)
             let ids = lexical.map(\.id)

@@ -35,8 +35,9 @@ package protocol DocumentStore: Sendable {
     func sessions(ids: [ItemID]) async throws -> [Session]
     func checkpoints(ids: [ItemID]) async throws -> [Checkpoint]
 
-    /// Full-text search (bm25) over one kind of item; `terms` are plain words, matched as any-of.
-    func searchLexical(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int) async throws
+    /// Full-text search (bm25) over one kind of item; `terms` are plain words, matched as all-of when
+    /// `matchAll` is true, else any-of.
+    func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int) async throws
         -> [LexicalHit]
 
     /// Records a `loadContext` call and marks the returned patterns used (`reuse_count` + 1, `last_used_at`).

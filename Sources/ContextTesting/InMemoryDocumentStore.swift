@@ -120,7 +120,9 @@ package final class InMemoryDocumentStore: DocumentStore {
         return try Self.page(filtered, filter: query.filter, createdAt: \.createdAt, id: \.id)
     }
 
-    package func searchLexical(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int) async throws -> [LexicalHit] {
+    package func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int)
+        async throws -> [LexicalHit]
+    {
         let items: [(ItemID, String, String)] = state.withLock { state in
             switch kind {
             case .session:
@@ -137,7 +139,7 @@ package final class InMemoryDocumentStore: DocumentStore {
         return items.compactMap { id, project, text -> LexicalHit? in
             guard filter.scope.contains(project) else { return nil }
             let overlap = TextTerms.termSet(text).intersection(wanted).count
-            guard overlap > 0 else { return nil }
+            guard overlap > 0, !matchAll || overlap == wanted.count else { return nil }
             return LexicalHit(id: id, score: Double(overlap) / Double(overlap + 1))
         }
         .sorted { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }

@@ -5,18 +5,20 @@ import GRDB
 extension SQLiteDocumentStore {
     /// bm25 over the kind's FTS5 index, joined to its table for the filters. Scores are mapped from bm25
     /// (lower is better, negative) to s / (1 + s) with s = -bm25: 0…1, higher is better.
-    package func searchLexical(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int) async throws
-        -> [LexicalHit]
+    package func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int)
+        async throws -> [LexicalHit]
     {
         guard !terms.isEmpty, limit > 0 else { return [] }
-        // Terms are letters and digits only (TextTerms), quoted as FTS5 strings.
-        let match = terms.map { "\"\($0)\"" }.joined(separator: " OR ")
         let (table, alias, weights): (String, String, String) =
             switch kind {
             case .session: ("sessions", "s", "5.0, 2.0, 2.0, 3.0")
             case .checkpoint: ("checkpoints", "c", "4.0, 1.0, 2.0")
             case .pattern: ("patterns", "p", "5.0, 2.0, 1.0")
             }
+        let queryTerms = matchAll ? terms : try await discriminatingTerms(terms, vocabulary: "\(table)_vocab")
+        // Terms are letters and digits only (TextTerms), quoted as FTS5 strings; juxtaposition is AND.
+        guard !queryTerms.isEmpty else { return [] }
+        let match = queryTerms.map { "\"\($0)\"" }.joined(separator: matchAll ? " " : " OR ")
         var conditions = SQLConditions()
         conditions.add("\(table)_fts MATCH ?", [match])
         if case .only(let project) = filter.scope { conditions.add("\(alias).project = ?", [project]) }
@@ -43,6 +45,28 @@ extension SQLiteDocumentStore {
             }
         }
     }
+
+    /// For any-of matching: the terms found in at most `commonTermLimit` items. A term in nearly every item
+    /// adds little to bm25 but makes the query scan and rank most of the index; when every term is that
+    /// common, the rarest one stands for the query.
+    private func discriminatingTerms(_ terms: [String], vocabulary: String) async throws -> [String] {
+        let limit = Self.commonTermLimit
+        return try await database.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT term, doc FROM \(vocabulary) WHERE term IN (\(Self.placeholders(terms.count)))",
+                arguments: StatementArguments(terms)
+            )
+            let frequencies = Dictionary(rows.map { ($0["term"] as String, $0["doc"] as Int) }, uniquingKeysWith: max)
+            let present = terms.filter { frequencies[$0] != nil }
+            let rare = present.filter { (frequencies[$0] ?? 0) <= limit }
+            if !rare.isEmpty { return rare }
+            return present.min { (frequencies[$0] ?? 0) < (frequencies[$1] ?? 0) }.map { [$0] } ?? []
+        }
+    }
+
+    /// Items a term may appear in and still take part in an any-of query.
+    static let commonTermLimit = 2_000
 
     package func recordContextLoad(_ load: ContextLoad) async throws {
         try await database.write { db in

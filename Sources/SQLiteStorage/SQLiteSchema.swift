@@ -229,6 +229,10 @@ enum SQLiteSchema {
             VALUES (new.seq, new.description, new.content, new.tags);
         END;
 
+        CREATE VIRTUAL TABLE sessions_vocab USING fts5vocab('sessions_fts', 'row');
+        CREATE VIRTUAL TABLE checkpoints_vocab USING fts5vocab('checkpoints_fts', 'row');
+        CREATE VIRTUAL TABLE patterns_vocab USING fts5vocab('patterns_fts', 'row');
+
         CREATE VIRTUAL TABLE patterns_fts USING fts5(
             name, description, template,
             content = 'patterns', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'

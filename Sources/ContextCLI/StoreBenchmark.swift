@@ -1,0 +1,136 @@
+import ArgumentParser
+import ContextCore
+import Dispatch
+import Foundation
+import SQLiteStorage
+
+/// `memctx bench store`: the context services on a real SQLite file, in-process.
+struct StoreBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Measure saveCheckpoint, listSessions and lexical searchPatterns on a real database file.",
+        discussion: """
+            Works in a temporary folder (removed afterwards): saves --checkpoints checkpoints one by one, then
+            for each size in --sizes seeds that many patterns and sessions and times listSessions and
+            searchPatterns (lexical). Progress goes to stderr, figures to stdout. Use a release build:
+              swift build -c release && .build/release/memctx bench store
+            """
+    )
+
+    @Option(help: "saveCheckpoint calls to time.")
+    var checkpoints = 10_000
+
+    @Option(help: "Stored patterns (and sessions) to measure at, comma-separated.")
+    var sizes = "10000,100000"
+
+    @Option(help: "Timed calls per read figure.")
+    var queries = 2_000
+
+    func run() async throws {
+        let sizes = self.sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }), checkpoints > 0, queries > 0 else {
+            throw ValidationError("--sizes, --checkpoints and --queries must be positive")
+        }
+        let folder = NSTemporaryDirectory() + "memctx-bench-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: folder + "/memctx.db"))
+        var configuration = ContextServiceConfiguration()
+        configuration.defaultProject = "bench"
+        let service = ContextService(store: store, configuration: configuration)
+        var generator = SplitMix(seed: 42)
+        let words = (0..<3_000).map { index in Self.word(index) }
+
+        print("memctx bench store — SQLite file, in-process ContextService, release build expected\n")
+        var samples: [UInt64] = []
+        let session = try await service.createSession(SessionDraft(title: "benchmark")).session.id
+        for index in 0..<checkpoints {
+            var draft = CheckpointDraft(description: Self.sentence(words, 8, &generator))
+            draft.content = Self.sentence(words, 60, &generator)
+            draft.sessionID = index % 50 == 0 ? nil : session
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try await service.saveCheckpoint(draft)
+            samples.append(DispatchTime.now().uptimeNanoseconds - start)
+            if index % 2_000 == 0 { FileHandle.standardError.write(Data("  saveCheckpoint \(index)/\(checkpoints)\r".utf8)) }
+        }
+        print(Self.line("saveCheckpoint (\(checkpoints) calls, ~480-byte content)", samples))
+
+        var seeded = 0
+        for size in sizes.sorted() {
+            let started = Date()
+            while seeded < size {
+                var pattern = Pattern(
+                    id: service.makeID(at: Date()),
+                    project: "bench",
+                    patternType: PatternType.allCases[seeded % PatternType.allCases.count],
+                    name: Self.sentence(words, 5, &generator),
+                    at: Date()
+                )
+                pattern.description = Self.sentence(words, 20, &generator)
+                pattern.template = Self.sentence(words, 30, &generator)
+                try await store.savePattern(pattern, audit: nil)
+                var sessionRecord = Session(id: service.makeID(at: Date()), project: "bench", title: Self.sentence(words, 6, &generator), privacyLevel: .team, at: Date())
+                sessionRecord.tags = seeded % 10 == 0 ? ["tagged"] : []
+                try await store.saveSession(sessionRecord, audit: nil)
+                seeded += 1
+                if seeded % 5_000 == 0 {
+                    FileHandle.standardError.write(Data("  seeding \(seeded)/\(size) patterns and sessions\r".utf8))
+                }
+            }
+            FileHandle.standardError.write(Data("  seeded \(size) in \(Int(Date().timeIntervalSince(started))) s\n".utf8))
+            var list: [UInt64] = []
+            var search: [UInt64] = []
+            for _ in 0..<queries {
+                var start = DispatchTime.now().uptimeNanoseconds
+                _ = try await service.sessions(SessionQuery(filter: ListFilter(scope: .only("bench"))))
+                list.append(DispatchTime.now().uptimeNanoseconds - start)
+                var request = SearchRequest(query: Self.sentence(words, 3, &generator), kinds: [.pattern], scope: .only("bench"), limit: 10)
+                request.mode = .lexical
+                start = DispatchTime.now().uptimeNanoseconds
+                _ = try await service.search(request)
+                search.append(DispatchTime.now().uptimeNanoseconds - start)
+            }
+            print(Self.line("listSessions (20 per page) at \(size) sessions", list))
+            print(Self.line("searchPatterns lexical (3-word query, 10 hits) at \(size) patterns", search))
+        }
+    }
+
+    private static func line(_ label: String, _ samples: [UInt64]) -> String {
+        let sorted = samples.sorted()
+        func at(_ fraction: Double) -> Double {
+            Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]) / 1e6
+        }
+        return label.padding(toLength: 70, withPad: " ", startingAt: 0)
+            + String(format: "p50 %.3f ms   p95 %.3f ms   p99 %.3f ms", at(0.5), at(0.95), at(0.99))
+    }
+
+    /// Synthetic words with a Zipf-like use: low indexes are common.
+    private static func word(_ index: Int) -> String {
+        let syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "so", "vi", "de", "po", "za", "gu"]
+        var value = index
+        var word = ""
+        repeat {
+            word += syllables[value % syllables.count]
+            value /= syllables.count
+        } while value > 0
+        return word + "x"
+    }
+
+    private static func sentence(_ words: [String], _ count: Int, _ generator: inout SplitMix) -> String {
+        (0..<count).map { _ in
+            let uniform = Double(generator.next() % 1_000_000) / 1_000_000
+            return words[min(words.count - 1, Int(pow(uniform, 3) * Double(words.count)))]
+        }.joined(separator: " ")
+    }
+}
+
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
