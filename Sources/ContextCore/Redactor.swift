@@ -101,7 +101,7 @@ package struct Redactor: Sendable {
     }
 
     private static func contains(_ needle: String) -> @Sendable (String) -> Bool {
-        { $0.contains(needle) }
+        { $0.containsBytes(needle) }
     }
 
     private static func hasDigits(_ minimum: Int) -> @Sendable (String) -> Bool {
@@ -141,14 +141,16 @@ package struct Redactor: Sendable {
             category: .secret,
             regex: regex(#"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"#),
             mightMatch: { text in
-                ["AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA"].contains { text.contains($0) }
+                ["AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA"].contains { text.containsBytes($0) }
             }
         ),
         Detector(
             kind: "github-token",
             category: .secret,
             regex: regex(#"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"#),
-            mightMatch: { $0.contains("gh") || $0.contains("github_pat_") }
+            mightMatch: { $0.containsBytes("gh_") || $0.containsBytes("ghp_") || $0.containsBytes("gho_")
+                || $0.containsBytes("ghu_") || $0.containsBytes("ghs_") || $0.containsBytes("ghr_")
+                || $0.containsBytes("github_pat_") }
         ),
         Detector(
             kind: "openai-key",
@@ -160,7 +162,7 @@ package struct Redactor: Sendable {
             kind: "slack-token",
             category: .secret,
             regex: regex(#"\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+)"#),
-            mightMatch: { $0.contains("xox") || $0.contains("hooks.slack.com") }
+            mightMatch: { $0.containsBytes("xox") || $0.containsBytes("hooks.slack.com") }
         ),
         Detector(
             kind: "google-api-key",
@@ -172,7 +174,7 @@ package struct Redactor: Sendable {
             kind: "stripe-key",
             category: .secret,
             regex: regex(#"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}\b"#),
-            mightMatch: { $0.contains("_live_") || $0.contains("_test_") }
+            mightMatch: { $0.containsBytes("_live_") || $0.containsBytes("_test_") }
         ),
         Detector(
             kind: "secret-assignment",
@@ -182,7 +184,7 @@ package struct Redactor: Sendable {
                 caseInsensitive: true
             ),
             group: 1,
-            mightMatch: { $0.contains("=") || $0.contains(":") }
+            mightMatch: { $0.utf8.contains(UInt8(ascii: "=")) || $0.utf8.contains(UInt8(ascii: ":")) }
         ),
         Detector(
             kind: "us-ssn",
@@ -213,7 +215,7 @@ package struct Redactor: Sendable {
             kind: "ipv6",
             category: .personal,
             regex: regex(#"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![0-9A-Za-z:])"#),
-            mightMatch: { $0.contains("::") || $0.filter { $0 == ":" }.count >= 5 },
+            mightMatch: { $0.containsBytes("::") || $0.utf8.lazy.filter { $0 == UInt8(ascii: ":") }.count >= 5 },
             validate: { isIPv6Address($0) }
         ),
         Detector(
@@ -294,5 +296,29 @@ package struct Redactor: Sendable {
             return sum - probability * log2(probability)
         }
         return entropy > 4.2
+    }
+}
+
+extension String {
+    /// Byte-wise substring test (no Foundation, no locale): the detectors' cheap pre-filter.
+    fileprivate func containsBytes(_ needle: String) -> Bool {
+        var haystack = self
+        var needle = needle
+        return haystack.withUTF8 { text in
+            needle.withUTF8 { pattern in
+                guard let first = pattern.first, pattern.count <= text.count else { return pattern.isEmpty }
+                var index = 0
+                let last = text.count - pattern.count
+                while index <= last {
+                    if text[index] == first {
+                        var offset = 1
+                        while offset < pattern.count, text[index + offset] == pattern[offset] { offset += 1 }
+                        if offset == pattern.count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
+        }
     }
 }

@@ -9,18 +9,18 @@ extension SQLiteDocumentStore {
         audits: [PrivacyAudit]
     ) async throws -> SaveOutcome<Checkpoint> {
         try await database.write { db in
-            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [checkpoint.id.description]) {
+            if let existing = try db.row(sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [checkpoint.id.description]) {
                 return .existing(try SQLiteValues.checkpoint(existing))
             }
             if let newSession {
                 // Another process may have created it meanwhile: insert only if missing.
-                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [newSession.id.description])
-                if exists != true {
+                let exists = try db.exists(sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [newSession.id.description])
+                if !exists {
                     try Self.upsert(newSession, in: db)
                     try Self.replaceTags(newSession.tags, of: newSession.id, table: "session_tags", column: "session_id", in: db)
                 }
             }
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO checkpoints (
                         id, session_id, project, description, content, checkpoint_path, git_commit_hash, git_branch,
@@ -35,7 +35,7 @@ extension SQLiteDocumentStore {
                 ]
             )
             // The session moves to the top of "recently updated" work.
-            try db.execute(
+            try db.run(
                 sql: "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?",
                 arguments: [Millis(checkpoint.createdAt), checkpoint.sessionID.description]
             )
@@ -47,7 +47,7 @@ extension SQLiteDocumentStore {
     package func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint? {
         if let touch {
             return try await database.write { db in
-                try db.execute(sql: "UPDATE checkpoints SET accessed_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
+                try db.run(sql: "UPDATE checkpoints SET accessed_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
                 return try Self.fetchCheckpoint(id, in: db)
             }
         }
@@ -55,16 +55,14 @@ extension SQLiteDocumentStore {
     }
 
     private static func fetchCheckpoint(_ id: ItemID, in db: Database) throws -> Checkpoint? {
-        try Row.fetchOne(db, sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [id.description])
+        try db.row(sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [id.description])
             .map(SQLiteValues.checkpoint)
     }
 
     package func checkpoints(ids: [ItemID]) async throws -> [Checkpoint] {
         guard !ids.isEmpty else { return [] }
         return try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM checkpoints WHERE id IN (\(Self.placeholders(ids.count)))",
+            try db.rows(sql: "SELECT * FROM checkpoints WHERE id IN (\(Self.placeholders(ids.count)))",
                 arguments: StatementArguments(ids.map(\.description))
             ).map(SQLiteValues.checkpoint)
         }
@@ -81,9 +79,7 @@ extension SQLiteDocumentStore {
         let limit = query.filter.limit
         let finalConditions = conditions
         return try await database.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT c.* FROM checkpoints c \(finalConditions.sql) ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
+            let rows = try db.rows(sql: "SELECT c.* FROM checkpoints c \(finalConditions.sql) ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
                 arguments: finalConditions.arguments + [limit + 1]
             )
             return try Self.page(rows, limit: limit, db: db) { rows, _ in try rows.map(SQLiteValues.checkpoint) }

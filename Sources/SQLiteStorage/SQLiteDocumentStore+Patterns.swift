@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteDocumentStore {
     package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
         try await database.write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO patterns (
                         id, project, pattern_type, name, description, template, pattern_json, confidence,
@@ -40,14 +40,14 @@ extension SQLiteDocumentStore {
 
     private static func existingSessionID(_ id: ItemID?, in db: Database) throws -> String? {
         guard let id else { return nil }
-        let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [id.description])
-        return exists == true ? id.description : nil
+        let exists = try db.exists(sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [id.description])
+        return exists ? id.description : nil
     }
 
     package func pattern(id: ItemID, touch: Date?) async throws -> Pattern? {
         if let touch {
             return try await database.write { db in
-                try db.execute(sql: "UPDATE patterns SET last_used_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
+                try db.run(sql: "UPDATE patterns SET last_used_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
                 return try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first
             }
         }
@@ -71,9 +71,7 @@ extension SQLiteDocumentStore {
         let limit = query.filter.limit
         let finalConditions = conditions
         return try await database.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT p.* FROM patterns p \(finalConditions.sql) ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
+            let rows = try db.rows(sql: "SELECT p.* FROM patterns p \(finalConditions.sql) ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
                 arguments: finalConditions.arguments + [limit + 1]
             )
             return try Self.page(rows, limit: limit, db: db) { rows, db in try Self.patterns(from: rows, db: db) }
@@ -81,7 +79,7 @@ extension SQLiteDocumentStore {
     }
 
     static func fetchPatterns(_ db: Database, where clause: String, _ arguments: [String]) throws -> [Pattern] {
-        let rows = try Row.fetchAll(db, sql: "SELECT p.* FROM patterns p WHERE \(clause)", arguments: StatementArguments(arguments))
+        let rows = try db.rows(sql: "SELECT p.* FROM patterns p WHERE \(clause)", arguments: StatementArguments(arguments))
         return try patterns(from: rows, db: db)
     }
 

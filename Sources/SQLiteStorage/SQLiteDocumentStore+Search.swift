@@ -29,9 +29,7 @@ extension SQLiteDocumentStore {
         let finalConditions = conditions
         return try await database.read { db in
             // Identifiers come from the constants above.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.rows(sql: """
                     SELECT \(alias).id AS id, bm25(\(table)_fts, \(weights)) AS rank
                     FROM \(table)_fts JOIN \(table) \(alias) ON \(alias).seq = \(table)_fts.rowid
                     \(finalConditions.sql) ORDER BY rank LIMIT ?
@@ -52,9 +50,7 @@ extension SQLiteDocumentStore {
     private func discriminatingTerms(_ terms: [String], vocabulary: String) async throws -> [String] {
         let limit = Self.commonTermLimit
         return try await database.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT term, doc FROM \(vocabulary) WHERE term IN (\(Self.placeholders(terms.count)))",
+            let rows = try db.rows(sql: "SELECT term, doc FROM \(vocabulary) WHERE term IN (\(Self.placeholders(terms.count)))",
                 arguments: StatementArguments(terms)
             )
             let frequencies = Dictionary(rows.map { ($0["term"] as String, $0["doc"] as Int) }, uniquingKeysWith: max)
@@ -70,7 +66,7 @@ extension SQLiteDocumentStore {
 
     package func recordContextLoad(_ load: ContextLoad) async throws {
         try await database.write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO context_loads(id, project, query, session_id, checkpoint_ids, pattern_ids,
                         decision_count, tokens_used, token_budget, created_at)
@@ -84,7 +80,7 @@ extension SQLiteDocumentStore {
                 ]
             )
             if !load.patternIDs.isEmpty {
-                try db.execute(
+                try db.run(
                     sql: """
                         UPDATE patterns SET reuse_count = reuse_count + 1, last_used_at = ?
                         WHERE id IN (\(Self.placeholders(load.patternIDs.count)))
@@ -103,18 +99,16 @@ extension SQLiteDocumentStore {
                 case .all: ("1 = 1", [])
                 case .only(let project): ("project = ?", [project])
                 }
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM sessions WHERE \(condition) GROUP BY status", arguments: arguments) {
+            for row in try db.rows(sql: "SELECT status, COUNT(*) AS n FROM sessions WHERE \(condition) GROUP BY status", arguments: arguments) {
                 if let status = SessionStatus(rawValue: row["status"]) { statistics.sessionsByStatus[status] = row["n"] }
             }
             statistics.checkpoints = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM checkpoints WHERE \(condition)", arguments: arguments) ?? 0
-            for row in try Row.fetchAll(db, sql: "SELECT pattern_type, COUNT(*) AS n FROM patterns WHERE \(condition) GROUP BY pattern_type", arguments: arguments) {
+            for row in try db.rows(sql: "SELECT pattern_type, COUNT(*) AS n FROM patterns WHERE \(condition) GROUP BY pattern_type", arguments: arguments) {
                 if let type = PatternType(rawValue: row["pattern_type"]) { statistics.patternsByType[type] = row["n"] }
             }
             statistics.contextLoads = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM context_loads WHERE \(condition)", arguments: arguments) ?? 0
             statistics.tags = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tags") ?? 0
-            let range = try Row.fetchOne(
-                db,
-                sql: """
+            let range = try db.row(sql: """
                     SELECT MIN(t) AS oldest, MAX(t) AS newest FROM (
                         SELECT MIN(created_at) AS t FROM sessions WHERE \(condition)
                         UNION ALL SELECT MAX(created_at) FROM sessions WHERE \(condition))

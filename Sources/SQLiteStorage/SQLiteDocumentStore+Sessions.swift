@@ -12,7 +12,7 @@ extension SQLiteDocumentStore {
     }
 
     static func upsert(_ session: Session, in db: Database) throws {
-        try db.execute(
+        try db.run(
             sql: """
                 INSERT INTO sessions (
                     id, project, title, description, context_summary, privacy_level, status, session_type,
@@ -48,7 +48,7 @@ extension SQLiteDocumentStore {
     package func session(id: ItemID, touch: Date?) async throws -> Session? {
         if let touch {
             return try await database.write { db in
-                try db.execute(sql: "UPDATE sessions SET accessed_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
+                try db.run(sql: "UPDATE sessions SET accessed_at = ? WHERE id = ?", arguments: [Millis(touch), id.description])
                 return try Self.fetchSessions(db, where: "s.id = ?", [id.description]).first
             }
         }
@@ -75,9 +75,7 @@ extension SQLiteDocumentStore {
         let limit = query.filter.limit
         let finalConditions = conditions
         return try await database.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT s.* FROM sessions s \(finalConditions.sql) ORDER BY s.created_at DESC, s.id DESC LIMIT ?",
+            let rows = try db.rows(sql: "SELECT s.* FROM sessions s \(finalConditions.sql) ORDER BY s.created_at DESC, s.id DESC LIMIT ?",
                 arguments: finalConditions.arguments + [limit + 1]
             )
             return try Self.page(rows, limit: limit, db: db) { rows, db in try Self.sessions(from: rows, db: db) }
@@ -87,7 +85,7 @@ extension SQLiteDocumentStore {
     package func purgeSession(id: ItemID) async throws -> Bool {
         let existed = try await database.write { db -> Bool in
             let id = id.description
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [id]) == true else {
+            guard try db.exists(sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [id]) else {
                 return false
             }
             let checkpointIDs = "SELECT id FROM checkpoints WHERE session_id = ?"
@@ -109,16 +107,16 @@ extension SQLiteDocumentStore {
             // FTS5 keeps deleted terms in older segments until they merge: merge now, and fold the WAL
             // into the main file, so no copy of the purged text stays on disk.
             try await database.writeWithoutTransaction { db in
-                try db.execute(sql: "INSERT INTO sessions_fts(sessions_fts) VALUES('optimize')")
-                try db.execute(sql: "INSERT INTO checkpoints_fts(checkpoints_fts) VALUES('optimize')")
-                if path != nil { try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+                try db.run(sql: "INSERT INTO sessions_fts(sessions_fts) VALUES('optimize')")
+                try db.run(sql: "INSERT INTO checkpoints_fts(checkpoints_fts) VALUES('optimize')")
+                if path != nil { try db.run(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
             }
         }
         return existed
     }
 
     static func fetchSessions(_ db: Database, where clause: String, _ arguments: [String]) throws -> [Session] {
-        let rows = try Row.fetchAll(db, sql: "SELECT s.* FROM sessions s WHERE \(clause)", arguments: StatementArguments(arguments))
+        let rows = try db.rows(sql: "SELECT s.* FROM sessions s WHERE \(clause)", arguments: StatementArguments(arguments))
         return try sessions(from: rows, db: db)
     }
 

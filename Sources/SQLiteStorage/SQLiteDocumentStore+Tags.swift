@@ -10,14 +10,14 @@ extension SQLiteDocumentStore {
     /// Replaces the tag links of one owner (`session_tags` / `pattern_tags`).
     static func replaceTags(_ tags: [String], of owner: ItemID, table: String, column: String, in db: Database) throws {
         // `table` and `column` are constants of this file, never input.
-        try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [owner.description])
+        try db.run(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [owner.description])
         let now = Millis(Date())
         for tag in tags {
-            try db.execute(
+            try db.run(
                 sql: "INSERT INTO tags(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
                 arguments: [tag, now]
             )
-            try db.execute(
+            try db.run(
                 sql: "INSERT OR IGNORE INTO \(table)(\(column), tag_id) SELECT ?, id FROM tags WHERE name = ?",
                 arguments: [owner.description, tag]
             )
@@ -29,9 +29,7 @@ extension SQLiteDocumentStore {
         -> [ItemID: [String]]
     {
         guard !owners.isEmpty else { return [:] }
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
+        let rows = try db.rows(sql: """
                 SELECT l.\(column) AS owner, t.name AS name FROM \(table) l JOIN tags t ON t.id = l.tag_id
                 WHERE l.\(column) IN (\(placeholders(owners.count))) ORDER BY t.name
                 """,
@@ -59,7 +57,7 @@ extension SQLiteDocumentStore {
 
     static func insert(_ audit: PrivacyAudit, in db: Database) throws {
         guard audit.level != .ephemeral else { return }
-        try db.execute(
+        try db.run(
             sql: """
                 INSERT INTO privacy_audit(item_kind, item_id, level, detected, redacted, created_at)
                 VALUES (?, ?, ?, ?, ?, ?)
