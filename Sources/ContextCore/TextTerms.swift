@@ -4,6 +4,7 @@ package enum TextTerms {
     package static let maximumTerms = 32
 
     package static func terms(in text: String, limit: Int = maximumTerms) -> [String] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiTerms(in: text, limit: limit) }
         var seen = Set<String>()
         var result: [String] = []
         var current = ""
@@ -17,6 +18,32 @@ package enum TextTerms {
             } else {
                 flush()
                 if result.count >= limit { break }
+            }
+        }
+        flush()
+        return Array(result.prefix(limit))
+    }
+
+    /// The same rule on ASCII text, byte by byte (most text agents store is ASCII).
+    private static func asciiTerms(in text: String, limit: Int) -> [String] {
+        var seen = Set<String>()
+        var result: [String] = []
+        var current: [UInt8] = []
+        current.reserveCapacity(32)
+        func flush() {
+            if current.count >= 2 {
+                let term = String(decoding: current, as: UTF8.self)
+                if seen.insert(term).inserted { result.append(term) }
+            }
+            current.removeAll(keepingCapacity: true)
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): current.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): current.append(byte | 0x20)
+            default:
+                flush()
+                if result.count >= limit { return result }
             }
         }
         flush()

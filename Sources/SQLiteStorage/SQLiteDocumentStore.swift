@@ -73,6 +73,9 @@ package final class SQLiteDocumentStore: DocumentStore {
             // WAL + NORMAL: a commit survives a crash of the process (the WAL is in the OS's hands);
             // only a power failure may lose the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Reads of the FTS index and tables come from a memory map and a 16 MiB page cache.
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         return configuration
     }
