@@ -62,7 +62,7 @@ extension SQLiteDocumentStore {
     }
 
     /// Items a term may appear in and still take part in an any-of query.
-    static let commonTermLimit = 2_000
+    static let commonTermLimit = 500
 
     package func recordContextLoad(_ load: ContextLoad) async throws {
         try await database.write { db in
