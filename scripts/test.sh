@@ -14,6 +14,11 @@ command -v swift >/dev/null || { echo "scripts/test.sh: the Swift toolchain (swi
 log "System packages"
 scripts/setup.sh
 
+log "Model files (all-MiniLM-L6-v2)"
+scripts/fetch-model.sh
+# Tests give each server an isolated MEMCTX_HOME; they all share this one model directory.
+export MEMCTX_MODEL_DIR="$(scripts/fetch-model.sh --print-dir)"
+
 log "Build (debug, warnings as errors)"
 export MEMCTX_WARNINGS_AS_ERRORS=1
 swift build --build-tests

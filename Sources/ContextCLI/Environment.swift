@@ -1,5 +1,6 @@
 import ContextCore
 import Foundation
+import SentenceEmbedding
 
 /// Configuration read from the environment and the working directory (DESIGN.md §8), resolved once by the
 /// composition root. Library modules never read the environment themselves.
@@ -8,6 +9,8 @@ struct MemctxEnvironment: Sendable {
     var home: String
     /// The default project: `MEMCTX_PROJECT`, else the git repository the process runs in, else `default`.
     var project: String
+    /// The embedding model's files: `MEMCTX_MODEL_DIR`, else `models/all-MiniLM-L6-v2` in `home`.
+    var modelDirectory: URL
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment, directory: String = FileManager.default.currentDirectoryPath) {
         if let home = environment["MEMCTX_HOME"], !home.isEmpty {
@@ -18,6 +21,7 @@ struct MemctxEnvironment: Sendable {
             let base = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
             self.home = (base as NSString).appendingPathComponent(".local/share/memctx")
         }
+        modelDirectory = ModelDirectory.resolve(environment: environment, home: home)
         if let project = environment["MEMCTX_PROJECT"]?.trimmingWhitespace(), !project.isEmpty {
             self.project = String(project.prefix(Limits.project))
         } else {

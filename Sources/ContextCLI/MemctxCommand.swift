@@ -14,9 +14,10 @@ struct MemctxCommand: AsyncParsableCommand {
               echo '{"jsonrpc":"2.0","id":1,"method":"health"}' | memctx
               memctx call health --pretty
               memctx serve --framing lsp --log-level debug
+              memctx embed "The cat sits outside" | jq length
             """,
         version: ServerIdentity.version,
-        subcommands: [ServeCommand.self, CallCommand.self, BenchCommand.self],
+        subcommands: [ServeCommand.self, CallCommand.self, EmbedCommand.self, ReindexCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

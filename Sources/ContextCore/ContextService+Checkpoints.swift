@@ -101,6 +101,7 @@ extension ContextService {
         }
         switch outcome {
         case .inserted(let saved):
+            await index([.checkpoint(saved)] + (sessionToCreate.map { [.session($0)] } ?? []), at: date)
             return CheckpointSaved(checkpoint: saved, sessionCreated: newSession != nil, isDuplicate: false, stored: .local)
         case .existing(let stored):
             guard stored.description == checkpoint.description, stored.sessionID == checkpoint.sessionID || draft.sessionID == nil

@@ -8,6 +8,8 @@ package struct ContextRequest: Sendable, Hashable {
     /// The session being resumed: its decisions and latest checkpoints come first.
     package var sessionID: ItemID?
     package var tokenBudget: Int
+    /// How the query is matched; nil: hybrid when the model is there, else lexical.
+    package var mode: SearchMode?
 
     package init(query: String?, scope: ProjectScope, sessionID: ItemID?, tokenBudget: Int) {
         self.query = query
@@ -56,12 +58,13 @@ extension ContextService {
             throw .invalid("tokenBudget", "must be between \(Limits.minimumTokenBudget) and \(Limits.maximumTokenBudget)")
         }
         let date = currentDate()
+        let mode = try resolveMode(request.mode)
         var candidates: [ContextItem] = []
         let query = try request.query.map { (text) throws(ContextError) in
             try Validate.text(text, field: "query", maximum: Limits.query)
         }
         let terms = query.map { TextTerms.terms(in: $0) } ?? []
-        if query != nil, terms.isEmpty {
+        if query != nil, terms.isEmpty, mode == .lexical {
             throw .invalid("query", "must contain at least one word of two or more letters or digits")
         }
 
@@ -77,7 +80,7 @@ extension ContextService {
             }
         }
 
-        if terms.isEmpty {
+        if query == nil {
             var recent = CheckpointQuery(filter: ListFilter(scope: request.scope))
             recent.filter.limit = 10
             for (index, checkpoint) in try await checkpoints(recent).items.enumerated() {
@@ -97,7 +100,7 @@ extension ContextService {
             }
         } else {
             var search = SearchRequest(query: query ?? "", kinds: [.checkpoint, .pattern, .session], scope: request.scope, limit: 30)
-            search.mode = .lexical
+            search.mode = mode
             for hit in try await self.search(search).hits {
                 switch hit.item {
                 case .checkpoint(let checkpoint):
@@ -147,7 +150,7 @@ extension ContextService {
             text: text,
             tokensUsed: Self.estimatedTokens(text),
             tokenBudget: request.tokenBudget,
-            mode: .lexical,
+            mode: mode,
             source: .local
         )
     }

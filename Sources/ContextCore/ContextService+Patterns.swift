@@ -70,7 +70,9 @@ extension ContextService {
             // Saving the same id twice is idempotent.
             return PatternSaved(pattern: existing, action: .created, similarity: nil, stored: .local)
         }
-        if let (target, similarity) = try await mergeCandidate(for: pattern) {
+        // The new pattern's vector decides the merge (cosine) and is stored with it when it is created.
+        let vector: [Float]? = await patternVector(pattern)
+        if let (target, similarity) = try await mergeCandidate(for: pattern, vector: vector) {
             var merged = target
             let weight = Double(merged.frequency)
             merged.confidence = min(1, max(0, (merged.confidence * weight + pattern.confidence) / (weight + 1)))
@@ -85,19 +87,49 @@ extension ContextService {
             let audit = findings.isEmpty ? nil : audit(.pattern, merged.id, level: level, findings: findings, at: date)
             let toSave = merged
             try await storage("saving a pattern") { try await store.savePattern(toSave, audit: audit) }
+            if SemanticIndex.text(of: .pattern(merged)) != SemanticIndex.text(of: .pattern(target)) {
+                await index([.pattern(merged)], at: date)
+            }
             return PatternSaved(pattern: merged, action: .merged, similarity: similarity, stored: .local)
         }
         let audit = audit(.pattern, pattern.id, level: level, findings: findings, at: date)
         let toSave = pattern
         try await storage("saving a pattern") { try await store.savePattern(toSave, audit: audit) }
+        if let semantic, let vector {
+            do {
+                try await semantic.record([semantic.embedding(of: .pattern(pattern), vector: vector, at: date)])
+            } catch {
+                semantic.noteFailure()
+            }
+        } else {
+            await index([.pattern(pattern)], at: date)
+        }
         return PatternSaved(pattern: pattern, action: .created, similarity: nil, stored: .local)
     }
 
-    /// The most similar live pattern of the same type and project, if similar enough to merge.
-    private func mergeCandidate(for pattern: Pattern) async throws(ContextError) -> (Pattern, Double)? {
+    private func patternVector(_ pattern: Pattern) async -> [Float]? {
+        guard let semantic else { return nil }
+        return try? await semantic.vector(for: SemanticIndex.text(of: .pattern(pattern)))
+    }
+
+    /// The most similar live pattern of the same type and project, if similar enough to merge: by cosine
+    /// similarity of the embeddings when the model is there, else by the Jaccard index of their terms.
+    private func mergeCandidate(for pattern: Pattern, vector: [Float]?) async throws(ContextError) -> (Pattern, Double)? {
+        let filter = SearchFilter(scope: .only(pattern.project), patternType: pattern.patternType)
+        if let semantic, let vector {
+            let nearest = try await storage("searching patterns") {
+                try await semantic.nearest(to: vector, kind: .pattern, filter: filter, limit: 5)
+            }
+            let candidates = try await storage("reading patterns") { try await store.patterns(ids: nearest.map(\.id)) }
+            let byID = Dictionary(uniqueKeysWithValues: candidates.map { ($0.id, $0) })
+            for (id, score) in nearest where Double(score) >= configuration.mergeThreshold {
+                guard let candidate = byID[id], !candidate.deprecated, candidate.isLatest else { continue }
+                return (candidate, Double(score))
+            }
+            return nil
+        }
         let terms = TextTerms.terms(in: PatternSimilarity.text(of: pattern))
         guard !terms.isEmpty else { return nil }
-        let filter = SearchFilter(scope: .only(pattern.project), patternType: pattern.patternType)
         let hits = try await storage("searching patterns") {
             try await store.searchLexical(.pattern, terms: terms, matchAll: false, filter: filter, limit: 20)
         }

@@ -50,63 +50,108 @@ package struct SearchResults: Sendable {
 }
 
 extension ContextService {
-    /// The mode a search runs in, or a clear error when the requested one needs the model.
+    /// The mode a search runs in: hybrid by default when the model is there, else lexical; an explicit
+    /// `semantic` or `hybrid` without the model is a clear error.
     package func resolveMode(_ requested: SearchMode?) throws(ContextError) -> SearchMode {
         switch requested {
-        case nil, .lexical?: return .lexical
+        case nil: return semantic == nil ? .lexical : .hybrid
+        case .lexical?: return .lexical
         case .semantic?, .hybrid?:
-            guard configuration.isSemanticSearchAvailable else {
+            guard semantic != nil else {
                 throw ContextError(
                     .unsupported,
-                    "mode '\(requested!.rawValue)' needs the embedding model, which is not installed; use mode 'lexical' or omit mode",
+                    "mode '\(requested!.rawValue)' needs the embedding model, which is not installed (run scripts/fetch-model.sh or set MEMCTX_MODEL_DIR); use mode 'lexical' or omit mode",
                     field: "mode"
                 )
             }
-            return .lexical
+            return requested!
         }
     }
 
     package func search(_ request: SearchRequest) async throws(ContextError) -> SearchResults {
-        let mode = try resolveMode(request.mode)
-        _ = try Validate.text(request.query, field: "query", maximum: Limits.query)
-        let terms = TextTerms.terms(in: request.query)
-        guard !terms.isEmpty else { throw .invalid("query", "must contain at least one word of two or more letters or digits") }
+        var mode = try resolveMode(request.mode)
+        let query = try Validate.text(request.query, field: "query", maximum: Limits.query)
+        let terms = TextTerms.terms(in: query)
         if let minScore = request.minScore { _ = try Validate.unitInterval(minScore, field: "minScore") }
-        var hits: [SearchHit] = []
-        let filter = SearchFilter(scope: request.scope, patternType: request.patternType, sessionID: request.sessionID)
-        for kind in request.kinds {
-            // Deleted sessions are filtered out after the fact: fetch a little more than asked.
-            // Items holding every term first (fast, precise); any term only when none holds them all.
-            var lexical = try await storage("searching") {
-                try await store.searchLexical(kind, terms: terms, matchAll: true, filter: filter, limit: request.limit + 10)
+        var queryVector: [Float]?
+        if mode != .lexical, let semantic {
+            do {
+                queryVector = try await semantic.vector(for: query)
+            } catch {
+                // The model failed to load or run: a search that did not ask for a mode still answers, lexically.
+                guard request.mode == nil else {
+                    throw ContextError(.backendUnavailable, "the embedding model failed (see health); use mode 'lexical'", field: "mode", underlying: error)
+                }
+                mode = .lexical
             }
-            if lexical.isEmpty, terms.count > 1 {
-                lexical = try await storage("searching") {
-                    try await store.searchLexical(kind, terms: terms, matchAll: false, filter: filter, limit: request.limit + 10)
+        }
+        if mode == .lexical, terms.isEmpty {
+            throw .invalid("query", "must contain at least one word of two or more letters or digits")
+        }
+        let filter = SearchFilter(scope: request.scope, patternType: request.patternType, sessionID: request.sessionID)
+        // Deleted sessions are filtered out after the fact: fetch a little more than asked.
+        let depth = mode == .lexical ? request.limit + 10 : max(request.limit + 10, HybridRanking.depth)
+        var hits: [SearchHit] = []
+        for kind in request.kinds {
+            let lexical = mode == .semantic ? [] : try await lexicalCandidates(kind, terms: terms, filter: filter, limit: depth)
+            var nearest: [(id: ItemID, score: Float)] = []
+            if let queryVector, let semantic {
+                nearest = try await storage("searching by meaning") {
+                    try await semantic.nearest(to: queryVector, kind: kind, filter: filter, limit: depth)
                 }
             }
-            let scores = Dictionary(lexical.map { ($0.id, $0.score) }, uniquingKeysWith: max)
-            let ids = lexical.map(\.id)
-            let items: [FoundItem]
-            switch kind {
-            case .session:
-                items = try await storage("reading sessions") { try await store.sessions(ids: ids) }
-                    .filter { $0.status != .deleted }.map(FoundItem.session)
-            case .checkpoint:
-                items = try await storage("reading checkpoints") { try await store.checkpoints(ids: ids) }
-                    .map(FoundItem.checkpoint)
-            case .pattern:
-                items = try await storage("reading patterns") { try await store.patterns(ids: ids) }
-                    .map(FoundItem.pattern)
-            }
+            var ids = lexical.map(\.id)
+            var seen = Set(ids)
+            for hit in nearest where seen.insert(hit.id).inserted { ids.append(hit.id) }
+            let items = try await items(kind, ids: ids)
+            let bm25 = Dictionary(lexical.map { ($0.id, $0.score) }, uniquingKeysWith: max)
+            let cosines = Dictionary(nearest.map { ($0.id, Double($0.score)) }, uniquingKeysWith: max)
+            let ranking = HybridRanking(
+                mode: mode,
+                lexicalWeight: configuration.lexicalWeight,
+                lexical: items.compactMap { item in
+                    bm25[item.id].map { (item.id, Self.lexicalScore(bm25: $0, terms: terms, text: item.searchableText)) }
+                },
+                semantic: items.compactMap { item in cosines[item.id].map { (item.id, $0) } }
+            )
             for item in items {
-                let score = Self.lexicalScore(bm25: scores[item.id] ?? 0, terms: terms, text: item.searchableText)
+                guard let (score, signals) = ranking.score(item.id) else { continue }
                 if let minScore = request.minScore, score < minScore { continue }
-                hits.append(SearchHit(item: item, score: score, signals: ["lexical": score]))
+                hits.append(SearchHit(item: item, score: score, signals: signals))
             }
         }
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.item.id < $1.item.id }
         return SearchResults(hits: Array(hits.prefix(request.limit)), mode: mode, source: .local)
+    }
+
+    /// Items holding every term first (fast, precise); any of the discriminating terms when none holds them all.
+    private func lexicalCandidates(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
+        async throws(ContextError) -> [LexicalHit]
+    {
+        guard !terms.isEmpty else { return [] }
+        let all = try await storage("searching") {
+            try await store.searchLexical(kind, terms: terms, matchAll: true, filter: filter, limit: limit)
+        }
+        guard all.isEmpty, terms.count > 1 else { return all }
+        return try await storage("searching") {
+            try await store.searchLexical(kind, terms: terms, matchAll: false, filter: filter, limit: limit)
+        }
+    }
+
+    /// The live items of `kind` with these ids (deleted sessions left out).
+    private func items(_ kind: ItemKind, ids: [ItemID]) async throws(ContextError) -> [FoundItem] {
+        guard !ids.isEmpty else { return [] }
+        switch kind {
+        case .session:
+            return try await storage("reading sessions") { try await store.sessions(ids: ids) }
+                .filter { $0.status != .deleted }.map(FoundItem.session)
+        case .checkpoint:
+            return try await storage("reading checkpoints") { try await store.checkpoints(ids: ids) }
+                .map(FoundItem.checkpoint)
+        case .pattern:
+            return try await storage("reading patterns") { try await store.patterns(ids: ids) }
+                .filter { !$0.deprecated }.map(FoundItem.pattern)
+        }
     }
 }
 

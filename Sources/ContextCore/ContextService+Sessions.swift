@@ -94,6 +94,7 @@ extension ContextService {
         }
         let audit = audit(.session, session.id, level: level, findings: findings, at: date)
         try await storage("saving a session") { try await store.saveSession(session, audit: audit) }
+        await index([.session(session)], at: date)
         return SessionSaved(session: session, stored: .local)
     }
 
@@ -116,6 +117,7 @@ extension ContextService {
         guard var session = try await storage("reading a session", { try await store.session(id: id, touch: nil) }),
             scope.contains(session.project)
         else { throw .notFound("session", id) }
+        let original = session
         let date = currentDate()
         let level = session.privacyLevel
         var findings: [String: Int] = [:]
@@ -179,6 +181,9 @@ extension ContextService {
         if level == .ephemeral { return SessionSaved(session: session, stored: .none) }
         let audit = findings.isEmpty ? nil : audit(.session, session.id, level: level, findings: findings, at: date)
         try await storage("saving a session") { try await store.saveSession(session, audit: audit) }
+        if SemanticIndex.text(of: .session(session)) != SemanticIndex.text(of: .session(original)) {
+            await index([.session(session)], at: date)
+        }
         return SessionSaved(session: session, stored: .local)
     }
 
@@ -191,6 +196,7 @@ extension ContextService {
         else { throw .notFound("session", id) }
         if purge {
             _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
+            semantic?.forget(.session, ids: [id])
             return nil
         }
         session.status = .deleted

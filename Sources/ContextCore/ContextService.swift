@@ -9,8 +9,12 @@ package struct ContextServiceConfiguration: Sendable {
     package var defaultPrivacyLevel = PrivacyLevel.team
     /// `savePattern` merges into a pattern of the same type and project at this similarity or more.
     package var mergeThreshold = 0.7
-    /// Whether the embedding model is loaded (semantic and hybrid search need it).
+    /// Whether the embedding model is there (semantic and hybrid search need it); set by `ContextService`
+    /// from the embedder it is given.
     package var isSemanticSearchAvailable = false
+    /// Hybrid search: how much the lexical signal weighs in the fused score (the rest is the semantic one).
+    /// Chosen by measurement on the labelled retrieval set (docs/search.md).
+    package var lexicalWeight = 0.3
 
     package init() {}
 }
@@ -24,16 +28,22 @@ package enum StorageLocation: String, Sendable, Hashable, Codable {
 /// search and context loading over a `DocumentStore`.
 package struct ContextService: Sendable {
     package let store: any DocumentStore
+    /// Semantic search and item embeddings; nil without the embedding model (search is then lexical).
+    package let semantic: SemanticIndex?
     package let configuration: ContextServiceConfiguration
     package let redactor = Redactor()
     private let now: @Sendable () -> Date
 
     package init(
         store: any DocumentStore,
+        embedder: (any Embedder)? = nil,
         configuration: ContextServiceConfiguration = ContextServiceConfiguration(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
+        self.semantic = embedder.map { SemanticIndex(embedder: $0, store: store) }
+        var configuration = configuration
+        configuration.isSemanticSearchAvailable = embedder != nil
         self.configuration = configuration
         self.now = now
     }
@@ -85,6 +95,17 @@ package struct ContextService: Sendable {
         }
         if requireObject, !(object is [String: Any]) { throw .invalid(field, "must be a JSON object") }
         return text
+    }
+
+    /// Embeds saved items and stores their vectors. A failure leaves the items saved without a vector
+    /// (lexical search still finds them; `memctx reindex` embeds them later), so it does not fail the write.
+    func index(_ items: [FoundItem], at date: Date) async {
+        guard let semantic, !items.isEmpty else { return }
+        do {
+            try await semantic.index(items, at: date)
+        } catch {
+            semantic.noteFailure()
+        }
     }
 
     /// Wraps a store call so that unexpected errors become `backendUnavailable` with context.

@@ -40,6 +40,18 @@ package protocol DocumentStore: Sendable {
     func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int) async throws
         -> [LexicalHit]
 
+    /// Stores (or replaces) the vectors of items by their model. Each write advances the store's change
+    /// cursor, so `embeddings(of:model:after:)` sees it as new.
+    func saveEmbeddings(_ embeddings: [ItemEmbedding]) async throws
+    /// The vectors of `kind` by `model` written after `cursor` (0: all), with the item's project, pattern
+    /// type and session joined in, and the cursor to pass next time.
+    func embeddings(of kind: ItemKind, model: String, after cursor: Int64) async throws
+        -> (embeddings: [ItemEmbedding], cursor: Int64)
+    /// Stored items of `kind` that have no vector by `model`, oldest first, at most `limit`.
+    func itemsWithoutEmbedding(_ kind: ItemKind, model: String, limit: Int) async throws -> [ItemID]
+    /// How many items of `kind` have a vector by `model`, and how many items there are.
+    func embeddingCoverage(_ kind: ItemKind, model: String) async throws -> (embedded: Int, total: Int)
+
     /// Records a `loadContext` call and marks the returned patterns used (`reuse_count` + 1, `last_used_at`).
     func recordContextLoad(_ load: ContextLoad) async throws
     func statistics(scope: ProjectScope) async throws -> Statistics

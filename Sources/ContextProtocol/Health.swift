@@ -22,6 +22,8 @@ package enum Health: RPCMethod {
         package var pid: Int
         /// The configured backends, by role; only what exists is listed.
         package var backends: [String: Backend]
+        /// The embedding model: whether semantic search is available, and why not.
+        package var embedding: Embedding?
 
         package init(
             status: String,
@@ -39,6 +41,38 @@ package enum Health: RPCMethod {
             self.uptimeSeconds = uptimeSeconds
             self.pid = pid
             self.backends = backends
+        }
+    }
+
+    /// The sentence-embedding model behind semantic and hybrid search.
+    package struct Embedding: Codable, Hashable, Sendable {
+        /// `ok`; `not installed` (no model files: search is lexical only); `unavailable` (files that do not load).
+        package var status: String
+        package var model: String
+        package var dimension: Int
+        /// Where the model files are (or are looked for).
+        package var directory: String
+        /// The search modes that work now.
+        package var searchModes: [String]
+        /// Writes since start-up whose item could not be embedded (`memctx reindex` repairs them).
+        package var failedWrites: Int?
+        package var detail: String?
+        package init(
+            status: String,
+            model: String,
+            dimension: Int,
+            directory: String,
+            searchModes: [String],
+            failedWrites: Int? = nil,
+            detail: String? = nil
+        ) {
+            self.status = status
+            self.model = model
+            self.dimension = dimension
+            self.directory = directory
+            self.searchModes = searchModes
+            self.failedWrites = failedWrites
+            self.detail = detail
         }
     }
 

@@ -14,7 +14,9 @@ package enum LoadContext: RPCMethod {
         package var sessionId: String?
         /// Tokens the packed context may use (50…100000; default 2000).
         package var tokenBudget: Int?
-        package enum CodingKeys: String, CodingKey, CaseIterable { case query, project, sessionId, tokenBudget }
+        /// How the query is matched: `hybrid` (default with the model), `semantic` or `lexical`.
+        package var mode: WireSearchMode?
+        package enum CodingKeys: String, CodingKey, CaseIterable { case query, project, sessionId, tokenBudget, mode }
     }
 
     package struct CheckpointEntry: Codable, Hashable, Sendable {

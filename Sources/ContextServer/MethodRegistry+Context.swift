@@ -6,12 +6,13 @@ extension MethodRegistry {
     /// `loadContext`, `stats`.
     mutating func registerContext(_ service: ContextService) {
         register(LoadContext.self) { params, _ in
-            let request = ContextRequest(
+            var request = ContextRequest(
                 query: params.query,
                 scope: try service.scope(for: params.project),
                 sessionID: try WireMapping.optionalID(params.sessionId, field: "sessionId"),
                 tokenBudget: params.tokenBudget ?? Limits.defaultTokenBudget
             )
+            request.mode = WireMapping.mode(params.mode)
             let loaded = try await service.loadContext(request)
             var result = LoadContext.Result(
                 context: loaded.text,

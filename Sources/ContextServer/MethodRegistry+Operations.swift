@@ -9,7 +9,7 @@ extension MethodRegistry {
         register(Health.self) { _, context in
             let uptime = ContinuousClock.now - configuration.startInstant
             let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
-            return Health.Result(
+            var result = Health.Result(
                 status: configuration.backends.values.allSatisfy { $0.status == "ok" } ? "ok" : "degraded",
                 version: ServerIdentity.version,
                 framing: context.framing,
@@ -18,6 +18,11 @@ extension MethodRegistry {
                 pid: Int(ProcessInfo.processInfo.processIdentifier),
                 backends: configuration.backends
             )
+            if let embedding = configuration.embedding {
+                result.embedding = await embedding()
+                if result.embedding?.status == "unavailable" { result.status = "degraded" }
+            }
+            return result
         }
         register(Discover.self) { _, _ in OpenRPCDocument.value }
     }

@@ -10,6 +10,8 @@ package struct ServerConfiguration: Sendable {
     /// The backends the composition root configured, by role (`local`, `central`, …); empty until storage
     /// exists.
     package var backends: [String: Health.Backend] = [:]
+    /// The embedding model's state, asked for on each `health` call (it may still be loading at start).
+    package var embedding: (@Sendable () async -> Health.Embedding)?
 
     package init() {}
 }

@@ -11,6 +11,9 @@ package final class InMemoryDocumentStore: DocumentStore {
         var patterns: [ItemID: Pattern] = [:]
         var audits: [PrivacyAudit] = []
         var loads: [ContextLoad] = []
+        /// Keyed by kind, id and model; the Int64 is the change sequence of the last write.
+        var embeddings: [String: (Int64, ItemEmbedding)] = [:]
+        var sequence: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -53,6 +56,9 @@ package final class InMemoryDocumentStore: DocumentStore {
             guard state.sessions.removeValue(forKey: id) != nil else { return false }
             let checkpointIDs = state.checkpoints.values.filter { $0.sessionID == id }.map(\.id)
             for checkpoint in checkpointIDs { state.checkpoints[checkpoint] = nil }
+            state.embeddings = state.embeddings.filter { _, entry in
+                entry.1.id != id && !checkpointIDs.contains(entry.1.id)
+            }
             for index in state.audits.indices where state.audits[index].itemID == id || checkpointIDs.contains(state.audits[index].itemID) {
                 state.audits[index].detected = [:]
                 state.audits[index].redacted = [:]
@@ -144,6 +150,68 @@ package final class InMemoryDocumentStore: DocumentStore {
         }
         .sorted { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
         .prefix(limit).map { $0 }
+    }
+
+    package func saveEmbeddings(_ embeddings: [ItemEmbedding]) async throws {
+        state.withLock { state in
+            for embedding in embeddings {
+                state.sequence += 1
+                state.embeddings["\(embedding.kind)/\(embedding.id)/\(embedding.model)"] = (state.sequence, embedding)
+            }
+        }
+    }
+
+    package func embeddings(of kind: ItemKind, model: String, after cursor: Int64) async throws
+        -> (embeddings: [ItemEmbedding], cursor: Int64)
+    {
+        state.withLock { state in
+            let fresh = state.embeddings.values.filter { $0.0 > cursor && $0.1.kind == kind && $0.1.model == model }
+                .sorted { $0.0 < $1.0 }
+            let joined: [ItemEmbedding] = fresh.compactMap { _, embedding in
+                var embedding = embedding
+                switch kind {
+                case .session:
+                    guard let session = state.sessions[embedding.id] else { return nil }
+                    embedding.project = session.project
+                case .checkpoint:
+                    guard let checkpoint = state.checkpoints[embedding.id] else { return nil }
+                    embedding.project = checkpoint.project
+                    embedding.sessionID = checkpoint.sessionID
+                case .pattern:
+                    guard let pattern = state.patterns[embedding.id] else { return nil }
+                    embedding.project = pattern.project
+                    embedding.patternType = pattern.patternType
+                }
+                return embedding
+            }
+            return (joined, max(cursor, state.sequence))
+        }
+    }
+
+    package func itemsWithoutEmbedding(_ kind: ItemKind, model: String, limit: Int) async throws -> [ItemID] {
+        state.withLock { state in
+            let items: [(ItemID, Date)] =
+                switch kind {
+                case .session: state.sessions.values.map { ($0.id, $0.createdAt) }
+                case .checkpoint: state.checkpoints.values.map { ($0.id, $0.createdAt) }
+                case .pattern: state.patterns.values.map { ($0.id, $0.createdAt) }
+                }
+            return items.filter { state.embeddings["\(kind)/\($0.0)/\(model)"] == nil }
+                .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+                .prefix(limit).map(\.0)
+        }
+    }
+
+    package func embeddingCoverage(_ kind: ItemKind, model: String) async throws -> (embedded: Int, total: Int) {
+        state.withLock { state in
+            let ids: [ItemID] =
+                switch kind {
+                case .session: Array(state.sessions.keys)
+                case .checkpoint: Array(state.checkpoints.keys)
+                case .pattern: Array(state.patterns.keys)
+                }
+            return (ids.filter { state.embeddings["\(kind)/\($0)/\(model)"] != nil }.count, ids.count)
+        }
     }
 
     package func recordContextLoad(_ load: ContextLoad) async throws {

@@ -3,13 +3,17 @@ import GRDB
 /// The versioned schema. Migrations are registered by name and never edited once released (GRDB's rule):
 /// a change is a new migration. Each one also records itself in `db_metadata`.
 enum SQLiteSchema {
-    static let currentVersion = "v1"
+    static let currentVersion = "v2"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
             try record("v1", in: db)
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: v2)
+            try record("v2", in: db)
         }
         return migrator
     }
@@ -25,6 +29,26 @@ enum SQLiteSchema {
             arguments: [version, version]
         )
     }
+
+    /// Version 2: `embeddings` gets a monotonic `seq` (AUTOINCREMENT, renewed by every write since vectors are
+    /// written with INSERT OR REPLACE), so a process can pick up the vectors other processes sharing the file
+    /// wrote since it last looked: `WHERE seq > ?`.
+    private static let v2 = """
+        CREATE TABLE embeddings_v2 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('session', 'checkpoint', 'pattern')),
+            item_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            dimension INTEGER NOT NULL CHECK (dimension > 0),
+            vector BLOB NOT NULL CHECK (length(vector) = dimension * 4),
+            created_at INTEGER NOT NULL,
+            UNIQUE (kind, item_id, model)
+        );
+        INSERT INTO embeddings_v2 (kind, item_id, model, dimension, vector, created_at)
+            SELECT kind, item_id, model, dimension, vector, created_at FROM embeddings ORDER BY created_at;
+        DROP TABLE embeddings;
+        ALTER TABLE embeddings_v2 RENAME TO embeddings;
+        """
 
     /// Version 1: the nine tables of DESIGN.md §5, the local-only tables, FTS5 indexes kept in step by
     /// triggers. Item times are INTEGER Unix milliseconds (UTC; exact, sortable); ids are lower-case UUID

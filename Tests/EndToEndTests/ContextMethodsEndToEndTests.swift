@@ -13,9 +13,10 @@ struct ContextMethodsEndToEndTests {
     private final class Client {
         let server: ServerProcess
         var nextID = 0
-        init(framing: Framing, home: String? = nil) throws {
+        init(framing: Framing, home: String? = nil, withoutModel: Bool = false) throws {
             var environment: [String: String] = [:]
             if let home { environment["MEMCTX_HOME"] = home }
+            if withoutModel { environment["MEMCTX_MODEL_DIR"] = "/nonexistent/memctx-model" }
             server = try ServerProcess(arguments: ["--log-level", "error"], framing: framing, environment: environment)
         }
 
@@ -79,7 +80,8 @@ struct ContextMethodsEndToEndTests {
 
         let patterns = try client.result("searchPatterns", #"{"query":"cookie redirect"}"#)
         #expect(patterns["hits"]?.arrayValue?.first?["pattern"]?["id"] == .string(patternID))
-        #expect(patterns["mode"] == "lexical")
+        let embedding = try client.result("health")["embedding"]?["status"]?.stringValue
+        #expect(patterns["mode"] == (embedding == "ok" || embedding == "loading" ? "hybrid" : "lexical"))
         #expect(try client.result("searchSessions", #"{"query":"login"}"#)["hits"]?.arrayValue?.count == 1)
         #expect(try client.result("searchCheckpoints", #"{"query":"redirect middleware"}"#)["hits"]?.arrayValue?.count == 1)
         let all = try client.result("search", #"{"query":"redirect","mode":"lexical"}"#)
@@ -132,7 +134,7 @@ struct ContextMethodsEndToEndTests {
             ("getPattern", #"{"id":null}"#, "id"),
             ("listPatterns", #"{"minConfidence":2}"#, "minConfidence"),
             ("searchPatterns", #"{}"#, "query"),
-            ("searchPatterns", #"{"query":"!!"}"#, "query"),
+            ("searchPatterns", #"{"query":"!!","mode":"lexical"}"#, "query"),
             ("searchPatterns", #"{"query":"x y","limit":-1}"#, "limit"),
             ("searchPatterns", #"{"query":"retry","mode":"fuzzy"}"#, "mode"),
             ("searchSessions", #"{"query":"retry","minScore":3}"#, "minScore"),
@@ -153,7 +155,7 @@ struct ContextMethodsEndToEndTests {
     }
 
     @Test func notFoundAndFeatureUnavailableUseServerCodes() throws {
-        let client = try Client(framing: .lsp)
+        let client = try Client(framing: .lsp, withoutModel: true)
         #expect(try client.call("getPattern", #"{"id":"0192f0c1-7e2a-7cc3-9f51-4a4b2d1e8f00"}"#).errorCode == -32001)
         #expect(try client.call("searchPatterns", #"{"query":"retry","mode":"semantic"}"#).errorCode == -32006)
         try client.server.closeInput()

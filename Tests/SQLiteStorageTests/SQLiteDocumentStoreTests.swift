@@ -27,8 +27,8 @@ struct SQLiteDocumentStoreTests {
         ] {
             #expect(tables.contains(table), "missing table \(table)")
         }
-        #expect(try await store.schemaVersion() == "v1")
-        #expect(try await store.appliedMigrations() == ["v1"])
+        #expect(try await store.schemaVersion() == "v2")
+        #expect(try await store.appliedMigrations() == ["v1", "v2"])
         #expect(try await store.fetchStrings("PRAGMA journal_mode") == ["wal"])
         #expect(try await store.fetchStrings("PRAGMA foreign_keys") == ["1"])
         let fileMode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
@@ -38,7 +38,7 @@ struct SQLiteDocumentStoreTests {
         #expect(folderMode == 0o700)
         // Reopening migrates nothing twice.
         let reopened = try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: path))
-        #expect(try await reopened.appliedMigrations() == ["v1"])
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2"])
     }
 
     @Test func checkConstraintsGuardTheData() async throws {

@@ -1,0 +1,65 @@
+package import ContextCore
+import Dispatch
+package import Foundation
+import Synchronization
+
+/// The `Embedder` of the server: `SentenceEmbeddingModel` behind one serial queue of its own.
+///
+/// The model is loaded on that queue when the embedder is made (so start-up does not wait for it) and every
+/// forward pass runs there, one at a time: embedding never occupies the cooperative threads that read
+/// requests and answer `health` or `listSessions`, and concurrent writes cannot oversubscribe the two cores
+/// (OpenBLAS already spreads one pass over them).
+package final class SentenceEmbedder: Embedder {
+    /// Where the model is: `health` reads it without waiting for the queue.
+    package enum State: Sendable, Equatable {
+        case loading
+        case ready(loadTime: Duration)
+        case failed(String)
+    }
+
+    package let modelID = SentenceEmbeddingModel.modelID
+    package let dimension = 384
+    package let directory: URL
+    private let queue = DispatchQueue(label: "memctx.sentence-embedding", qos: .userInitiated)
+    private let loaded = Mutex<Result<SentenceEmbeddingModel, SentenceEmbeddingError>?>(nil)
+    private let currentState = Mutex(State.loading)
+
+    /// Starts loading the model in `directory` in the background.
+    package init(directory: URL) {
+        self.directory = directory
+        queue.async { _ = self.model() }
+    }
+
+    package var state: State { currentState.withLock { $0 } }
+
+    /// Waits for the model: the loaded model, or why it could not load.
+    package func load() async throws(SentenceEmbeddingError) -> SentenceEmbeddingModel {
+        let result = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.model()) }
+        }
+        return try result.get()
+    }
+
+    package func embed(_ texts: [String]) async throws -> [[Float]] {
+        let result: Result<[[Float]], SentenceEmbeddingError> = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.model().map { $0.embed(texts) }) }
+        }
+        return try result.get()
+    }
+
+    /// On `queue` only (the lock only publishes the result to other threads).
+    private func model() -> Result<SentenceEmbeddingModel, SentenceEmbeddingError> {
+        if let result = loaded.withLock({ $0 }) { return result }
+        let start = ContinuousClock.now
+        let result: Result<SentenceEmbeddingModel, SentenceEmbeddingError>
+        do {
+            result = .success(try SentenceEmbeddingModel(directory: directory))
+            currentState.withLock { $0 = .ready(loadTime: ContinuousClock.now - start) }
+        } catch {
+            result = .failure(error)
+            currentState.withLock { $0 = .failed(error.message) }
+        }
+        loaded.withLock { $0 = result }
+        return result
+    }
+}
