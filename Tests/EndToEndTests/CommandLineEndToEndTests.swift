@@ -6,39 +6,10 @@ import Testing
 /// `memctx call`, `--version` and `--help`, run as a user would.
 @Suite("memctx command line", .serialized)
 struct CommandLineEndToEndTests {
-    private struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     private let home = ServerProcess.makeTemporaryHome()
 
-    private func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = try ServerProcess.binaryURL()
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["MEMCTX_HOME"] = home
-        environment["MEMCTX_PROJECT"] = "e2e"
-        process.environment = environment
-        let output = Pipe()
-        let error = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = input
-        try process.run()
-        if let stdin { try input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self)
-        )
+    private func run(_ arguments: [String], stdin: String? = nil) throws -> CommandRun {
+        try CommandRun.run(arguments, stdin: stdin, environment: ["MEMCTX_HOME": home, "MEMCTX_PROJECT": "e2e"])
     }
 
     @Test func callPrintsTheResult() throws {

@@ -1,0 +1,60 @@
+package import Foundation
+
+/// One run of the built `memctx` binary as a command (not a server): its exit status and both outputs.
+package struct CommandRun: Sendable {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+
+    /// Runs `memctx ARGUMENTS` with `stdin` written and closed, in an environment of the test process plus
+    /// `environment`; waits for the exit. stderr is read on its own thread so neither pipe can fill up.
+    package static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String]) throws -> CommandRun {
+        let process = Process()
+        process.executableURL = try ServerProcess.binaryURL()
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let output = Pipe()
+        let error = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = input
+        try process.run()
+        let stderrBox = ErrorOutput()
+        let reader = Thread { stderrBox.set(error.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        if let stdin { try input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandRun(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderrBox.wait(), as: UTF8.self)
+        )
+    }
+}
+
+/// stderr's bytes, handed from the reading thread.
+private final class ErrorOutput: @unchecked Sendable {
+    // @unchecked: `data` is written once under `condition` and read only after `done` is set.
+    private let condition = NSCondition()
+    private var data = Data()
+    private var done = false
+
+    func set(_ value: Data) {
+        condition.lock()
+        data = value
+        done = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() -> Data {
+        condition.lock()
+        while !done { condition.wait() }
+        let value = data
+        condition.unlock()
+        return value
+    }
+}
