@@ -3,16 +3,20 @@ import ContextCore
 import Dispatch
 import Foundation
 import SQLiteStorage
+import SentenceEmbedding
 
 /// `memctx bench store`: the context services on a real SQLite file, in-process.
 struct StoreBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Measure saveCheckpoint, listSessions and lexical searchPatterns on a real database file.",
+        abstract: "Measure saveCheckpoint, listSessions and lexical and hybrid searchPatterns on a real database file.",
         discussion: """
             Works in a temporary folder (removed afterwards): saves --checkpoints checkpoints one by one, then
             for each size in --sizes seeds that many patterns and sessions and times listSessions and
-            searchPatterns (lexical). Progress goes to stderr, figures to stdout. Use a release build:
+            searchPatterns (lexical). When the embedding model is installed it also times saveCheckpoint with
+            embedding and hybrid searchPatterns (query embedding included, and reported alone); the seeded
+            patterns get random unit vectors (embedding 100,000 synthetic texts would take minutes and the
+            scan costs the same). Progress goes to stderr, figures to stdout. Use a release build:
               swift build -c release && .build/release/memctx bench store
             """
     )
@@ -25,6 +29,9 @@ struct StoreBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Timed calls per read figure.")
     var queries = 2_000
+
+    @Option(help: "Timed calls per figure that runs the model (saveCheckpoint with embedding, hybrid search).")
+    var modelQueries = 300
 
     func run() async throws {
         let sizes = self.sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -53,6 +60,25 @@ struct StoreBenchCommand: AsyncParsableCommand {
             if index % 2_000 == 0 { FileHandle.standardError.write(Data("  saveCheckpoint \(index)/\(checkpoints)\r".utf8)) }
         }
         print(Self.line("saveCheckpoint (\(checkpoints) calls, ~480-byte content)", samples))
+
+        let modelDirectory = MemctxEnvironment().modelDirectory
+        let embedder = ModelDirectory.isComplete(modelDirectory) ? SentenceEmbedder(directory: modelDirectory) : nil
+        let hybridService = embedder.map { ContextService(store: store, embedder: $0, configuration: configuration) }
+        if let hybridService, let embedder {
+            _ = try await embedder.load()
+            samples = []
+            for index in 0..<modelQueries {
+                var draft = CheckpointDraft(description: Self.sentence(words, 8, &generator))
+                draft.content = Self.sentence(words, 60, &generator)
+                draft.sessionID = index % 50 == 0 ? nil : session
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try await hybridService.saveCheckpoint(draft)
+                samples.append(DispatchTime.now().uptimeNanoseconds - start)
+            }
+            print(Self.line("saveCheckpoint with embedding (\(modelQueries) calls)", samples))
+        } else {
+            print("(no embedding model in \(modelDirectory.path): hybrid figures skipped; run scripts/fetch-model.sh)")
+        }
 
         var seeded = 0
         for size in sizes.sorted() {
@@ -91,7 +117,57 @@ struct StoreBenchCommand: AsyncParsableCommand {
             }
             print(Self.line("listSessions (20 per page) at \(size) sessions", list))
             print(Self.line("searchPatterns lexical (3-word query, 10 hits) at \(size) patterns", search))
+            if let hybridService, let semantic = hybridService.semantic {
+                try await seedVectors(store, model: semantic.modelID, generator: &generator)
+                try await measureHybrid(hybridService, semantic: semantic, size: size, words: words, generator: &generator)
+            }
         }
+    }
+
+    /// Random unit vectors for every pattern that has none yet.
+    private func seedVectors(_ store: SQLiteDocumentStore, model: String, generator: inout SplitMix) async throws {
+        while true {
+            let ids = try await store.itemsWithoutEmbedding(.pattern, model: model, limit: 2_000)
+            guard !ids.isEmpty else { break }
+            let vectors = ids.map { id -> ItemEmbedding in
+                var vector = (0..<384).map { _ in Float(Double(generator.next() % 2_000_001) / 1_000_000 - 1) }
+                let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                vector = vector.map { $0 / norm }
+                return ItemEmbedding(kind: .pattern, id: id, model: model, vector: vector, createdAt: Date(), project: "bench")
+            }
+            try await store.saveEmbeddings(vectors)
+        }
+    }
+
+    private func measureHybrid(
+        _ service: ContextService,
+        semantic: SemanticIndex,
+        size: Int,
+        words: [String],
+        generator: inout SplitMix
+    ) async throws {
+        // The first query loads the vectors into memory.
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        var warmUp = SearchRequest(query: "warm up", kinds: [.pattern], scope: .only("bench"), limit: 10)
+        warmUp.mode = .hybrid
+        _ = try await service.search(warmUp)
+        let load = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
+        var embedding: [UInt64] = []
+        var hybrid: [UInt64] = []
+        for _ in 0..<modelQueries {
+            let query = Self.sentence(words, 3, &generator)
+            var start = DispatchTime.now().uptimeNanoseconds
+            _ = try await semantic.vector(for: query)
+            embedding.append(DispatchTime.now().uptimeNanoseconds - start)
+            var request = SearchRequest(query: query, kinds: [.pattern], scope: .only("bench"), limit: 10)
+            request.mode = .hybrid
+            start = DispatchTime.now().uptimeNanoseconds
+            _ = try await service.search(request)
+            hybrid.append(DispatchTime.now().uptimeNanoseconds - start)
+        }
+        print(Self.line("searchPatterns hybrid (query embedding included) at \(size) patterns", hybrid))
+        print(Self.line("  of which: the query's embedding alone", embedding))
+        print(String(format: "  (first hybrid search, loading %d vectors into memory: %.0f ms)", size, load))
     }
 
     private static func line(_ label: String, _ samples: [UInt64]) -> String {
