@@ -62,6 +62,14 @@ struct EmbedBenchCommand: AsyncParsableCommand {
             single.append(DispatchTime.now().uptimeNanoseconds - start)
         }
         print(Self.line("one 32-token sentence (\(calls) calls)", single))
+        let short = model.tokenIDs("retry flaky postgres connection")
+        var shortCalls: [UInt64] = []
+        for _ in 0..<calls {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = model.embed(tokenized: [short])
+            shortCalls.append(DispatchTime.now().uptimeNanoseconds - start)
+        }
+        print(Self.line("one short query (\(short.count) tokens, a typical search)", shortCalls))
         var textCalls: [UInt64] = []
         for _ in 0..<calls {
             let start = DispatchTime.now().uptimeNanoseconds

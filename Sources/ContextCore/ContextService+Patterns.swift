@@ -122,7 +122,7 @@ extension ContextService {
             }
             let candidates = try await storage("reading patterns") { try await store.patterns(ids: nearest.map(\.id)) }
             let byID = Dictionary(uniqueKeysWithValues: candidates.map { ($0.id, $0) })
-            for (id, score) in nearest where Double(score) >= configuration.mergeThreshold {
+            for (id, score) in nearest where Double(score) >= configuration.semanticMergeThreshold {
                 guard let candidate = byID[id], !candidate.deprecated, candidate.isLatest else { continue }
                 return (candidate, Double(score))
             }

@@ -73,55 +73,81 @@ extension ContextService {
         let query = try Validate.text(request.query, field: "query", maximum: Limits.query)
         let terms = TextTerms.terms(in: query)
         if let minScore = request.minScore { _ = try Validate.unitInterval(minScore, field: "minScore") }
-        var queryVector: [Float]?
-        if mode != .lexical, let semantic {
-            do {
-                queryVector = try await semantic.vector(for: query)
-            } catch {
-                // The model failed to load or run: a search that did not ask for a mode still answers, lexically.
-                guard request.mode == nil else {
-                    throw ContextError(.backendUnavailable, "the embedding model failed (see health); use mode 'lexical'", field: "mode", underlying: error)
-                }
-                mode = .lexical
+        // The query's embedding (on the model's own thread) runs while the lexical searches do.
+        let requestedMode = mode
+        async let embedded = embedQuery(query, mode: requestedMode)
+        let filter = SearchFilter(scope: request.scope, patternType: request.patternType, sessionID: request.sessionID)
+        // Deleted sessions are filtered out after the fact: fetch a little more than asked.
+        let depth = mode == .lexical ? request.limit + 10 : max(request.limit + 10, HybridRanking.depth)
+        var lexicalByKind: [ItemKind: [LexicalHit]] = [:]
+        if mode != .semantic, !terms.isEmpty {
+            for kind in request.kinds {
+                lexicalByKind[kind] = try await lexicalCandidates(kind, terms: terms, filter: filter, limit: depth)
             }
+        }
+        var queryVector: [Float]?
+        switch await embedded {
+        case nil: break
+        case .success(let vector)?: queryVector = vector
+        case .failure(let error)?:
+            // The model failed to load or run: a search that did not ask for a mode still answers, lexically.
+            guard request.mode == nil else {
+                throw ContextError(.backendUnavailable, "the embedding model failed (see health); use mode 'lexical'", field: "mode", underlying: error)
+            }
+            mode = .lexical
         }
         if mode == .lexical, terms.isEmpty {
             throw .invalid("query", "must contain at least one word of two or more letters or digits")
         }
-        let filter = SearchFilter(scope: request.scope, patternType: request.patternType, sessionID: request.sessionID)
-        // Deleted sessions are filtered out after the fact: fetch a little more than asked.
-        let depth = mode == .lexical ? request.limit + 10 : max(request.limit + 10, HybridRanking.depth)
         var hits: [SearchHit] = []
         for kind in request.kinds {
-            let lexical = mode == .semantic ? [] : try await lexicalCandidates(kind, terms: terms, filter: filter, limit: depth)
+            let lexical = mode == .semantic ? [] : lexicalByKind[kind] ?? []
             var nearest: [(id: ItemID, score: Float)] = []
             if let queryVector, let semantic {
                 nearest = try await storage("searching by meaning") {
                     try await semantic.nearest(to: queryVector, kind: kind, filter: filter, limit: depth)
                 }
             }
-            var ids = lexical.map(\.id)
-            var seen = Set(ids)
-            for hit in nearest where seen.insert(hit.id).inserted { ids.append(hit.id) }
-            let items = try await items(kind, ids: ids)
-            let bm25 = Dictionary(lexical.map { ($0.id, $0.score) }, uniquingKeysWith: max)
-            let cosines = Dictionary(nearest.map { ($0.id, Double($0.score)) }, uniquingKeysWith: max)
-            let ranking = HybridRanking(
-                mode: mode,
-                lexicalWeight: configuration.lexicalWeight,
-                lexical: items.compactMap { item in
-                    bm25[item.id].map { (item.id, Self.lexicalScore(bm25: $0, terms: terms, text: item.searchableText)) }
-                },
-                semantic: items.compactMap { item in cosines[item.id].map { (item.id, $0) } }
-            )
-            for item in items {
-                guard let (score, signals) = ranking.score(item.id) else { continue }
-                if let minScore = request.minScore, score < minScore { continue }
-                hits.append(SearchHit(item: item, score: score, signals: signals))
-            }
+            let ranking = HybridRanking(mode: mode, lexicalWeight: configuration.lexicalWeight, lexical: lexical, semantic: nearest)
+            hits += try await rankedHits(kind, ranking: ranking, terms: terms, limit: request.limit, minScore: request.minScore)
         }
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.item.id < $1.item.id }
         return SearchResults(hits: Array(hits.prefix(request.limit)), mode: mode, source: .local)
+    }
+
+    /// The best `limit` hits of one kind. Items are read in chunks, highest possible score first, and reading
+    /// stops once the `limit`-th exact score beats every unread candidate's bound: a search reads about
+    /// `limit` items rather than all 100 candidates.
+    private func rankedHits(_ kind: ItemKind, ranking: HybridRanking, terms: [String], limit: Int, minScore: Double?)
+        async throws(ContextError) -> [SearchHit]
+    {
+        let candidates = ranking.candidates()
+        var hits: [SearchHit] = []
+        var next = 0
+        while next < candidates.count {
+            if hits.count >= limit, hits[limit - 1].score >= candidates[next].bound { break }
+            if let minScore, candidates[next].bound < minScore { break }
+            let chunk = candidates[next..<min(candidates.count, next + limit + 5)]
+            next += chunk.count
+            for item in try await items(kind, ids: chunk.map(\.id)) {
+                let lexicalScore = ranking.bm25(item.id).map { Self.lexicalScore(bm25: $0, terms: terms, text: item.searchableText) }
+                let (score, signals) = ranking.score(item.id, lexicalScore: lexicalScore)
+                if let minScore, score < minScore { continue }
+                hits.append(SearchHit(item: item, score: score, signals: signals))
+            }
+            hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.item.id < $1.item.id }
+        }
+        return Array(hits.prefix(limit))
+    }
+
+    /// The query's vector when the mode needs one; a failure is returned, not thrown, so the caller decides.
+    private func embedQuery(_ query: String, mode: SearchMode) async -> Result<[Float], any Error>? {
+        guard mode != .lexical, let semantic else { return nil }
+        do {
+            return .success(try await semantic.vector(for: query))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Items holding every term first (fast, precise); any of the discriminating terms when none holds them all.

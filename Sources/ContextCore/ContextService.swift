@@ -7,8 +7,14 @@ package struct ContextServiceConfiguration: Sendable {
     package var defaultProject = "default"
     /// The privacy level of items saved without one.
     package var defaultPrivacyLevel = PrivacyLevel.team
-    /// `savePattern` merges into a pattern of the same type and project at this similarity or more.
+    /// `savePattern` merges into a pattern of the same type and project at this similarity or more, when the
+    /// similarity is the Jaccard index of their words (no embedding model).
     package var mergeThreshold = 0.7
+    /// The same when the similarity is the cosine of their embeddings. Higher than the Jaccard threshold:
+    /// on our retrieval set distinct patterns of one type reach a cosine of 0.70, while rewordings of one
+    /// pattern score 0.55–0.96 (docs/search.md, Pattern merging); a wrong merge folds a different pattern
+    /// away, a missed one only leaves a near-duplicate.
+    package var semanticMergeThreshold = 0.8
     /// Whether the embedding model is there (semantic and hybrid search need it); set by `ContextService`
     /// from the embedder it is given.
     package var isSemanticSearchAvailable = false

@@ -116,8 +116,13 @@ extension SQLiteDocumentStore {
 
     static func floats(_ data: Data) -> [Float] {
         let count = data.count / 4
-        return data.withUnsafeBytes { raw in
-            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            data.withUnsafeBytes { raw in
+                for index in 0..<count {
+                    buffer[index] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self)))
+                }
+            }
+            initialized = count
         }
     }
 }

@@ -63,6 +63,10 @@ package final class SentenceEmbeddingModel: Sendable {
         var tokens = 0
         func flush() {
             guard !batch.isEmpty else { return }
+            // A short batch (one search query) is bound by streaming the 42 MB of layer weights, not by
+            // arithmetic: a second OpenBLAS thread adds no speed there, only hand-offs that stretch the tail
+            // when the other core is busy. Longer batches use every core.
+            openblas_set_num_threads(tokens < Self.multithreadingThreshold ? 1 : Self.coreCount)
             let vectors = encoder.embed(batch.map { sequences[$0] })
             for (index, vector) in zip(batch, vectors) { results[index] = vector }
             batch.removeAll(keepingCapacity: true)
@@ -76,6 +80,10 @@ package final class SentenceEmbeddingModel: Sendable {
         flush()
         return results
     }
+
+    /// Batches of fewer tokens run the matrix products on one thread (measured: docs/performance.md).
+    static let multithreadingThreshold = 24
+    private static let coreCount = Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     /// How OpenBLAS was built and which kernel it chose for this CPU, for `health` and benchmarks.
     package static var blasDescription: String {

@@ -132,4 +132,30 @@ struct SemanticEndToEndTests {
         try server.closeInput()
         #expect(server.waitForExit() == 0)
     }
+
+    @Test func embeddingNeverHoldsUpHealthOrListings() throws {
+        let server = try ServerProcess(
+            arguments: ["--log-level", "error"],
+            framing: .ndjson,
+            environment: ["MEMCTX_HOME": home, "MEMCTX_MODEL_DIR": Model.directory]
+        )
+        // Six long checkpoints: each embedding is a full 256-token forward pass, run one at a time.
+        let content = String(repeating: "the deployment pipeline rebuilt every container image after the cache key changed ", count: 40)
+        for index in 1...6 {
+            try server.send(#"{"jsonrpc":"2.0","id":\#(index),"method":"saveCheckpoint","params":{"description":"long \#(index)","content":"\#(content)"}}"#)
+        }
+        try server.send(#"{"jsonrpc":"2.0","id":"health","method":"health"}"#)
+        try server.send(#"{"jsonrpc":"2.0","id":"list","method":"listSessions"}"#)
+        var order: [JSONValue] = []
+        for _ in 0..<8 {
+            let response = try #require(try server.next())
+            #expect(response["error"] == nil, "\(response)")
+            order.append(response["id"] ?? .null)
+        }
+        let lastWrite = try #require(order.lastIndex { if case .int = $0 { true } else { false } })
+        #expect(try #require(order.firstIndex(of: "health")) < lastWrite, "health waited for the embeddings: \(order)")
+        #expect(try #require(order.firstIndex(of: "list")) < lastWrite, "listSessions waited for the embeddings: \(order)")
+        try server.closeInput()
+        #expect(server.waitForExit() == 0)
+    }
 }
