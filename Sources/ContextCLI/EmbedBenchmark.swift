@@ -30,19 +30,16 @@ struct EmbedBenchCommand: AsyncParsableCommand {
         print("memctx bench embed — all-MiniLM-L6-v2, \(SentenceEmbeddingModel.blasDescription)")
         print("model directory: \(directory.path)\n")
         let before = MemoryUsage.current()
-        var loads: [UInt64] = []
-        var model: SentenceEmbeddingModel?
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            do {
-                model = try SentenceEmbeddingModel(directory: directory)
+        var loaded: SentenceEmbeddingModel?
+        let loads = try await BenchmarkFigures.measure(5) {
+            do throws(SentenceEmbeddingError) {
+                loaded = try SentenceEmbeddingModel(directory: directory)
             } catch {
                 throw CommandFailure(error.message)
             }
-            loads.append(DispatchTime.now().uptimeNanoseconds - start)
         }
-        guard let model else { return }
-        print(Self.line("model load (5 loads; first \(String(format: "%.1f", Double(loads[0]) / 1e6)) ms)", loads))
+        guard let model = loaded else { return }
+        print(BenchmarkFigures.line("model load (5 loads; first \(String(format: "%.1f", Double(loads[0]) / 1e6)) ms)", loads))
 
         // A real sentence of exactly 32 ids ([CLS] + 30 pieces + [SEP]).
         let words = "the agent saved a checkpoint after fixing the flaky login test that failed when the session cookie expired during the redirect back from the identity provider on staging".split(separator: " ")
@@ -55,28 +52,13 @@ struct EmbedBenchCommand: AsyncParsableCommand {
         var ids = model.tokenIDs(text)
         while ids.count < 32 { ids.insert(1996, at: ids.count - 1) }  // pad with "the" to 32 exactly
         _ = model.embed(tokenized: [ids])
-        var single: [UInt64] = []
-        for _ in 0..<calls {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = model.embed(tokenized: [ids])
-            single.append(DispatchTime.now().uptimeNanoseconds - start)
-        }
-        print(Self.line("one 32-token sentence (\(calls) calls)", single))
+        let single = await BenchmarkFigures.measure(calls) { _ = model.embed(tokenized: [ids]) }
+        print(BenchmarkFigures.line("one 32-token sentence (\(calls) calls)", single))
         let short = model.tokenIDs("retry flaky postgres connection")
-        var shortCalls: [UInt64] = []
-        for _ in 0..<calls {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = model.embed(tokenized: [short])
-            shortCalls.append(DispatchTime.now().uptimeNanoseconds - start)
-        }
-        print(Self.line("one short query (\(short.count) tokens, a typical search)", shortCalls))
-        var textCalls: [UInt64] = []
-        for _ in 0..<calls {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = model.embed([text])
-            textCalls.append(DispatchTime.now().uptimeNanoseconds - start)
-        }
-        print(Self.line("one sentence from text, tokenizer included (\(ids.count) ids)", textCalls))
+        let shortCalls = await BenchmarkFigures.measure(calls) { _ = model.embed(tokenized: [short]) }
+        print(BenchmarkFigures.line("one short query (\(short.count) tokens, a typical search)", shortCalls))
+        let textCalls = await BenchmarkFigures.measure(calls) { _ = model.embed([text]) }
+        print(BenchmarkFigures.line("one sentence from text, tokenizer included (\(ids.count) ids)", textCalls))
 
         let batch = [[Int32]](repeating: ids, count: batchSize)
         let start = DispatchTime.now().uptimeNanoseconds

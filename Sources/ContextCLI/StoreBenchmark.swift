@@ -48,34 +48,26 @@ struct StoreBenchCommand: AsyncParsableCommand {
         let words = (0..<3_000).map { index in Self.word(index) }
 
         print("memctx bench store — SQLite file, in-process ContextService, release build expected\n")
-        var samples: [UInt64] = []
         let session = try await service.createSession(SessionDraft(title: "benchmark")).session.id
-        for index in 0..<checkpoints {
-            var draft = CheckpointDraft(description: Self.sentence(words, 8, &generator))
-            draft.content = Self.sentence(words, 60, &generator)
-            draft.sessionID = index % 50 == 0 ? nil : session
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try await service.saveCheckpoint(draft)
-            samples.append(DispatchTime.now().uptimeNanoseconds - start)
+        var index = 0
+        let samples = try await BenchmarkFigures.measure(checkpoints) {
+            _ = try await service.saveCheckpoint(Self.checkpointDraft(words, session: session, index: index, &generator))
             if index % 2_000 == 0 { FileHandle.standardError.write(Data("  saveCheckpoint \(index)/\(checkpoints)\r".utf8)) }
+            index += 1
         }
-        print(Self.line("saveCheckpoint (\(checkpoints) calls, ~480-byte content)", samples))
+        print(BenchmarkFigures.line("saveCheckpoint (\(checkpoints) calls, ~480-byte content)", samples))
 
         let modelDirectory = MemctxEnvironment().modelDirectory
         let embedder = ModelDirectory.isComplete(modelDirectory) ? SentenceEmbedder(directory: modelDirectory) : nil
         let hybridService = embedder.map { ContextService(store: store, embedder: $0, configuration: configuration) }
         if let hybridService, let embedder {
             _ = try await embedder.load()
-            samples = []
-            for index in 0..<modelQueries {
-                var draft = CheckpointDraft(description: Self.sentence(words, 8, &generator))
-                draft.content = Self.sentence(words, 60, &generator)
-                draft.sessionID = index % 50 == 0 ? nil : session
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = try await hybridService.saveCheckpoint(draft)
-                samples.append(DispatchTime.now().uptimeNanoseconds - start)
+            index = 0
+            let embedded = try await BenchmarkFigures.measure(modelQueries) {
+                _ = try await hybridService.saveCheckpoint(Self.checkpointDraft(words, session: session, index: index, &generator))
+                index += 1
             }
-            print(Self.line("saveCheckpoint with embedding (\(modelQueries) calls)", samples))
+            print(BenchmarkFigures.line("saveCheckpoint with embedding (\(modelQueries) calls)", embedded))
         } else {
             print("(no embedding model in \(modelDirectory.path): hybrid figures skipped; run scripts/fetch-model.sh)")
         }
@@ -106,17 +98,15 @@ struct StoreBenchCommand: AsyncParsableCommand {
             var list: [UInt64] = []
             var search: [UInt64] = []
             for _ in 0..<queries {
-                var start = DispatchTime.now().uptimeNanoseconds
-                _ = try await service.sessions(SessionQuery(filter: ListFilter(scope: .only("bench"))))
-                list.append(DispatchTime.now().uptimeNanoseconds - start)
+                list.append(try await BenchmarkFigures.elapsed {
+                    _ = try await service.sessions(SessionQuery(filter: ListFilter(scope: .only("bench"))))
+                })
                 var request = SearchRequest(query: Self.sentence(words, 3, &generator), kinds: [.pattern], scope: .only("bench"), limit: 10)
                 request.mode = .lexical
-                start = DispatchTime.now().uptimeNanoseconds
-                _ = try await service.search(request)
-                search.append(DispatchTime.now().uptimeNanoseconds - start)
+                search.append(try await BenchmarkFigures.elapsed { _ = try await service.search(request) })
             }
-            print(Self.line("listSessions (20 per page) at \(size) sessions", list))
-            print(Self.line("searchPatterns lexical (3-word query, 10 hits) at \(size) patterns", search))
+            print(BenchmarkFigures.line("listSessions (20 per page) at \(size) sessions", list))
+            print(BenchmarkFigures.line("searchPatterns lexical (3-word query, 10 hits) at \(size) patterns", search))
             if let hybridService, let semantic = hybridService.semantic {
                 try await seedVectors(store, model: semantic.modelID, generator: &generator)
                 try await measureHybrid(hybridService, semantic: semantic, size: size, words: words, generator: &generator)
@@ -157,31 +147,27 @@ struct StoreBenchCommand: AsyncParsableCommand {
         var hybrid: [UInt64] = []
         for _ in 0..<modelQueries {
             let query = Self.sentence(words, 3, &generator)
-            var start = DispatchTime.now().uptimeNanoseconds
-            let vector = try await semantic.vector(for: query)
-            embedding.append(DispatchTime.now().uptimeNanoseconds - start)
-            start = DispatchTime.now().uptimeNanoseconds
-            _ = try await semantic.nearest(to: vector, kind: .pattern, filter: SearchFilter(scope: .only("bench")), limit: 60)
-            scan.append(DispatchTime.now().uptimeNanoseconds - start)
+            var vector: [Float] = []
+            embedding.append(try await BenchmarkFigures.elapsed { vector = try await semantic.vector(for: query) })
+            scan.append(try await BenchmarkFigures.elapsed {
+                _ = try await semantic.nearest(to: vector, kind: .pattern, filter: SearchFilter(scope: .only("bench")), limit: 60)
+            })
             var request = SearchRequest(query: query, kinds: [.pattern], scope: .only("bench"), limit: 10)
             request.mode = .hybrid
-            start = DispatchTime.now().uptimeNanoseconds
-            _ = try await service.search(request)
-            hybrid.append(DispatchTime.now().uptimeNanoseconds - start)
+            hybrid.append(try await BenchmarkFigures.elapsed { _ = try await service.search(request) })
         }
-        print(Self.line("searchPatterns hybrid (query embedding included) at \(size) patterns", hybrid))
-        print(Self.line("  the query's embedding alone", embedding))
-        print(Self.line("  the vector scan alone (top 60 of \(size))", scan))
+        print(BenchmarkFigures.line("searchPatterns hybrid (query embedding included) at \(size) patterns", hybrid))
+        print(BenchmarkFigures.line("  the query's embedding alone", embedding))
+        print(BenchmarkFigures.line("  the vector scan alone (top 60 of \(size))", scan))
         print(String(format: "  (first hybrid search, loading %d vectors into memory: %.0f ms)", size, load))
     }
 
-    private static func line(_ label: String, _ samples: [UInt64]) -> String {
-        let sorted = samples.sorted()
-        func at(_ fraction: Double) -> Double {
-            Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]) / 1e6
-        }
-        return label.padding(toLength: 70, withPad: " ", startingAt: 0)
-            + String(format: "p50 %.3f ms   p95 %.3f ms   p99 %.3f ms", at(0.5), at(0.95), at(0.99))
+    /// An 8-word description and 60 words of content; every 50th checkpoint starts a new session.
+    private static func checkpointDraft(_ words: [String], session: ItemID, index: Int, _ generator: inout SplitMix) -> CheckpointDraft {
+        var draft = CheckpointDraft(description: sentence(words, 8, &generator))
+        draft.content = sentence(words, 60, &generator)
+        draft.sessionID = index % 50 == 0 ? nil : session
+        return draft
     }
 
     /// Synthetic words with a Zipf-like use: low indexes are common.

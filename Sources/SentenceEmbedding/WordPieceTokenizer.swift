@@ -235,15 +235,17 @@ package struct WordPieceTokenizer: Sendable {
             return endWord()
         }
 
+        /// One ASCII scalar: a space ends the word, punctuation is a word of its own, A–Z are lowercased.
+        func appendASCII(_ value: UInt32) -> Bool {
+            if value == 0x20 { return endWord() }
+            if Self.isASCIIPunctuation(value) { return append(value, isPunctuation: true) }
+            word.append(value &- 0x41 < 26 ? value | 0x20 : value)
+            return true
+        }
+
         if isASCII {
             for value in batch {
-                if value == 0x20 {
-                    guard endWord() else { return false }
-                } else if Self.isASCIIPunctuation(value) {
-                    guard append(value, isPunctuation: true) else { return false }
-                } else {
-                    word.append(value &- 0x41 < 26 ? value | 0x20 : value)
-                }
+                guard appendASCII(value) else { return false }
             }
             return endWord()
         }
@@ -256,13 +258,7 @@ package struct WordPieceTokenizer: Sendable {
         for scalar in decomposed.unicodeScalars {
             let value = scalar.value
             if value < 0x80 {
-                if value == 0x20 {
-                    guard endWord() else { return false }
-                } else if Self.isASCIIPunctuation(value) {
-                    guard append(value, isPunctuation: true) else { return false }
-                } else {
-                    word.append(value &- 0x41 < 26 ? value | 0x20 : value)
-                }
+                guard appendASCII(value) else { return false }
                 continue
             }
             let properties = scalar.properties
