@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// One run of the built `memctx` binary as a command (not a server): its exit status and both outputs.
 package struct CommandRun: Sendable {

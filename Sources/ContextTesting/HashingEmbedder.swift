@@ -1,4 +1,4 @@
-package import ContextCore
+import ContextCore
 import Synchronization
 
 /// A deterministic `Embedder` for unit tests: a bag of lower-cased words hashed (FNV-1a) into `dimension`

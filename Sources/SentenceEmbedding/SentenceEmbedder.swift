@@ -1,4 +1,4 @@
-package import ContextCore
+import ContextCore
 import Dispatch
 package import Foundation
 import Synchronization
