@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -90,6 +91,42 @@ let package = Package(
                 "ContextCore",
                 "ContextTesting",
                 "SQLiteStorage",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "ContextCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresStorageTests",
+            dependencies: [
+                "ContextCore",
+                "ContextTesting",
+                "PostgresStorage",
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "ChromaStorage",
+            dependencies: [
+                "ContextCore"
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ChromaStorageTests",
+            dependencies: [
+                "ChromaStorage",
+                "ContextCore",
+                "ContextTesting",
             ],
             swiftSettings: strictSettings
         ),

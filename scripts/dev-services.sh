@@ -16,7 +16,7 @@
 # The chromadb venv is MEMCTX_CHROMA_VENV, default ${XDG_CACHE_HOME:-~/.cache}/memctx/chroma-venv (kept by stop).
 # Installs when missing: Debian's postgresql-15 (and curl, python3-venv) with apt-get, via sudo when not root;
 # chromadb==1.5.9 from PyPI with pip --no-deps (the server is its Rust extension; ~25 MB, ~2 s).
-# PostgreSQL: database memctx, user postgres, trust auth, extensions pg_trgm, uuid-ossp and pgcrypto,
+# PostgreSQL: database memctx, user postgres (password checked: scram-sha-256 over TCP), extensions pg_trgm, uuid-ossp and pgcrypto,
 # fsync off (test use only). As root, initdb and pg_ctl run as the postgres OS user (initdb refuses root).
 set -euo pipefail
 
@@ -112,7 +112,7 @@ pg_ready() {
     [ -n "$pg_port" ] && [ -x "$pg_bin/pg_isready" ] &&
         "$pg_bin/pg_isready" -q -t 2 -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d postgres
 }
-psql_su() { "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U "$pg_user" "$@"; }
+psql_su() { PGPASSWORD="$pg_password" "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U "$pg_user" "$@"; }
 
 pg_stop() {
     local pid
@@ -130,7 +130,11 @@ pg_stop() {
 pg_launch() {  # initdb once, then start the server; returns non-zero (log in $pg_log) on failure
     if [ ! -f "$pg_data/PG_VERSION" ]; then
         rm -rf "$pg_data"
-        as_owner "$pg_bin/initdb" -D "$pg_data" -U "$pg_user" --auth=trust --no-sync --no-instructions \
+        # Passwords are checked over TCP (scram-sha-256), so tests of a wrong password mean something.
+        printf '%s\n' "$pg_password" >"$pg_dir/pwfile"
+        [ "$(id -u)" -ne 0 ] || chown postgres: "$pg_dir/pwfile"
+        as_owner "$pg_bin/initdb" -D "$pg_data" -U "$pg_user" --auth-local=trust --auth-host=scram-sha-256 \
+            --pwfile="$pg_dir/pwfile" --no-sync --no-instructions \
             -E UTF8 --locale=C.UTF-8 >"$pg_dir/initdb.log" 2>&1 || {
             say "PostgreSQL: initdb failed"
             show_log "$pg_dir/initdb.log"

@@ -101,8 +101,8 @@ extension ContextService {
         }
         switch outcome {
         case .inserted(let saved):
-            await index([.checkpoint(saved)] + (sessionToCreate.map { [.session($0)] } ?? []), at: date)
-            return CheckpointSaved(checkpoint: saved, sessionCreated: newSession != nil, isDuplicate: false, stored: .local)
+            try await index([.checkpoint(saved)] + (sessionToCreate.map { [.session($0)] } ?? []), at: date)
+            return CheckpointSaved(checkpoint: saved, sessionCreated: newSession != nil, isDuplicate: false, stored: configuration.location)
         case .existing(let stored):
             guard stored.description == checkpoint.description, stored.sessionID == checkpoint.sessionID || draft.sessionID == nil
             else {
@@ -112,7 +112,7 @@ extension ContextService {
                     field: "id"
                 )
             }
-            return CheckpointSaved(checkpoint: stored, sessionCreated: false, isDuplicate: true, stored: .local)
+            return CheckpointSaved(checkpoint: stored, sessionCreated: false, isDuplicate: true, stored: configuration.location)
         }
     }
 

@@ -151,7 +151,7 @@ extension ContextService {
             tokensUsed: Self.estimatedTokens(text),
             tokenBudget: request.tokenBudget,
             mode: mode,
-            source: .local
+            source: configuration.location
         )
     }
 

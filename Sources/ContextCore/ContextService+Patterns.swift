@@ -68,7 +68,7 @@ extension ContextService {
 
         if let id = draft.id, let existing = try await storage("reading a pattern", { try await store.pattern(id: id, touch: nil) }) {
             // Saving the same id twice is idempotent.
-            return PatternSaved(pattern: existing, action: .created, similarity: nil, stored: .local)
+            return PatternSaved(pattern: existing, action: .created, similarity: nil, stored: configuration.location)
         }
         // The new pattern's vector decides the merge (cosine) and is stored with it when it is created.
         let vector: [Float]? = await patternVector(pattern)
@@ -88,9 +88,9 @@ extension ContextService {
             let toSave = merged
             try await storage("saving a pattern") { try await store.savePattern(toSave, audit: audit) }
             if SemanticIndex.text(of: .pattern(merged)) != SemanticIndex.text(of: .pattern(target)) {
-                await index([.pattern(merged)], at: date)
+                try await index([.pattern(merged)], at: date)
             }
-            return PatternSaved(pattern: merged, action: .merged, similarity: similarity, stored: .local)
+            return PatternSaved(pattern: merged, action: .merged, similarity: similarity, stored: configuration.location)
         }
         let audit = audit(.pattern, pattern.id, level: level, findings: findings, at: date)
         let toSave = pattern
@@ -99,12 +99,12 @@ extension ContextService {
             do {
                 try await semantic.record([semantic.embedding(of: .pattern(pattern), vector: vector, at: date)])
             } catch {
-                semantic.noteFailure()
+                try vectorFailure(error, semantic: semantic)
             }
         } else {
-            await index([.pattern(pattern)], at: date)
+            try await index([.pattern(pattern)], at: date)
         }
-        return PatternSaved(pattern: pattern, action: .created, similarity: nil, stored: .local)
+        return PatternSaved(pattern: pattern, action: .created, similarity: nil, stored: configuration.location)
     }
 
     private func patternVector(_ pattern: Pattern) async -> [Float]? {

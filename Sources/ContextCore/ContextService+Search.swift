@@ -112,7 +112,7 @@ extension ContextService {
             hits += try await rankedHits(kind, ranking: ranking, terms: terms, limit: request.limit, minScore: request.minScore)
         }
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.item.id < $1.item.id }
-        return SearchResults(hits: Array(hits.prefix(request.limit)), mode: mode, source: .local)
+        return SearchResults(hits: Array(hits.prefix(request.limit)), mode: mode, source: configuration.location)
     }
 
     /// The best `limit` hits of one kind. Items are read in chunks, highest possible score first, and reading

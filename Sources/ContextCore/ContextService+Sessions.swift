@@ -60,7 +60,7 @@ extension ContextService {
         )
         if let id = draft.id, let existing = try await storage("reading a session", { try await store.session(id: id, touch: nil) }) {
             // Saving the same id twice is idempotent.
-            return SessionSaved(session: existing, stored: .local)
+            return SessionSaved(session: existing, stored: configuration.location)
         }
         session.parentSessionID = draft.parentSessionID
         session.sourceCheckpointID = draft.sourceCheckpointID
@@ -94,8 +94,8 @@ extension ContextService {
         }
         let audit = audit(.session, session.id, level: level, findings: findings, at: date)
         try await storage("saving a session") { try await store.saveSession(session, audit: audit) }
-        await index([.session(session)], at: date)
-        return SessionSaved(session: session, stored: .local)
+        try await index([.session(session)], at: date)
+        return SessionSaved(session: session, stored: configuration.location)
     }
 
     /// The session, if it exists in scope; marks it accessed.
@@ -182,9 +182,9 @@ extension ContextService {
         let audit = findings.isEmpty ? nil : audit(.session, session.id, level: level, findings: findings, at: date)
         try await storage("saving a session") { try await store.saveSession(session, audit: audit) }
         if SemanticIndex.text(of: .session(session)) != SemanticIndex.text(of: .session(original)) {
-            await index([.session(session)], at: date)
+            try await index([.session(session)], at: date)
         }
-        return SessionSaved(session: session, stored: .local)
+        return SessionSaved(session: session, stored: configuration.location)
     }
 
     /// Soft delete (status `deleted`), or with `purge` erase the session and everything attached to it.
@@ -195,14 +195,35 @@ extension ContextService {
             scope.contains(session.project)
         else { throw .notFound("session", id) }
         if purge {
+            // Vectors first: a failure leaves everything in place for a retry, never rows without their vectors
+            // gone or vectors of erased rows left behind.
+            try await forgetVectors(ofSession: session)
             _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
-            semantic?.forget(.session, ids: [id])
             return nil
         }
         session.status = .deleted
         session.updatedAt = max(currentDate(), session.updatedAt)
         try await storage("deleting a session") { try await store.saveSession(session, audit: nil) }
-        return SessionSaved(session: session, stored: .local)
+        return SessionSaved(session: session, stored: configuration.location)
+    }
+
+    /// Removes the vectors of a session and its checkpoints from the semantic index.
+    private func forgetVectors(ofSession session: Session) async throws(ContextError) {
+        guard let semantic else { return }
+        var checkpointIDs: [ItemID] = []
+        var query = CheckpointQuery(filter: ListFilter(scope: .only(session.project)), sessionID: session.id)
+        query.filter.limit = 100
+        while true {
+            let page = try await checkpoints(query)
+            checkpointIDs += page.items.map(\.id)
+            guard let cursor = page.nextCursor else { break }
+            query.filter.cursor = cursor
+        }
+        let allCheckpoints = checkpointIDs
+        try await storage("erasing vectors") {
+            try await semantic.forget(.session, ids: [session.id])
+            try await semantic.forget(.checkpoint, ids: allCheckpoints)
+        }
     }
 
     func validatedDecisions(_ decisions: [String]?, field: String) throws(ContextError) -> [String] {

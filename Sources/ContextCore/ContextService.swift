@@ -15,6 +15,9 @@ package struct ContextServiceConfiguration: Sendable {
     /// pattern score 0.55–0.96 (docs/search.md, Pattern merging); a wrong merge folds a different pattern
     /// away, a missed one only leaves a near-duplicate.
     package var semanticMergeThreshold = 0.8
+    /// Where the store keeps what it is given: `local` (SQLite) or `central` (PostgreSQL + ChromaDB). Writes
+    /// report it as `stored`, reads as `source`.
+    package var location = StorageLocation.local
     /// Whether the embedding model is there (semantic and hybrid search need it); set by `ContextService`
     /// from the embedder it is given.
     package var isSemanticSearchAvailable = false
@@ -103,15 +106,31 @@ package struct ContextService: Sendable {
         return text
     }
 
-    /// Embeds saved items and stores their vectors. A failure leaves the items saved without a vector
+    /// Embeds saved items and stores their vectors. Locally a failure leaves the items saved without a vector
     /// (lexical search still finds them; `memctx reindex` embeds them later), so it does not fail the write.
-    func index(_ items: [FoundItem], at date: Date) async {
+    /// Centrally it does fail the call, saying what is missing: the rows are in PostgreSQL, the vector is not
+    /// in ChromaDB.
+    func index(_ items: [FoundItem], at date: Date) async throws(ContextError) {
         guard let semantic, !items.isEmpty else { return }
         do {
             try await semantic.index(items, at: date)
         } catch {
-            semantic.noteFailure()
+            try vectorFailure(error, semantic: semantic)
         }
+    }
+
+    /// Counts a failed vector write locally; centrally, the error the call fails with.
+    func vectorFailure(_ error: any Error, semantic: SemanticIndex) throws(ContextError) {
+        guard semantic.central != nil else {
+            semantic.noteFailure()
+            return
+        }
+        let cause = (error as? ContextError)?.message ?? "the embedding model failed"
+        throw ContextError(
+            .backendUnavailable,
+            "saved in the central database, but its vector is not in the vector index: \(cause); semantic search will miss it until `memctx reindex`",
+            underlying: error
+        )
     }
 
     /// Wraps a store call so that unexpected errors become `backendUnavailable` with context.

@@ -1,8 +1,11 @@
 package import Foundation
 import Synchronization
 
-/// Semantic search over the local repository: embeds items as they are written, keeps their vectors in the
-/// store's `embeddings` table, and answers nearest-neighbour queries from an in-memory `VectorTable` per kind.
+/// Semantic search: embeds items as they are written and answers nearest-neighbour queries.
+///
+/// Locally, vectors are kept in the store's `embeddings` table and searched in an in-memory `VectorTable`
+/// per kind. With a central `VectorIndex` (ChromaDB), vectors go there and queries are answered there; the
+/// store only records which items have a vector by which model (for `memctx reindex`).
 ///
 /// A table is loaded from the store on first use and then kept in step with this process's writes; before
 /// each query it also picks up vectors other processes sharing the database wrote since the last look (the
@@ -11,6 +14,8 @@ import Synchronization
 package final class SemanticIndex: Sendable {
     package let embedder: any Embedder
     private let store: any DocumentStore
+    /// The central vector index, when the repository is central.
+    package let central: (any VectorIndex)?
     private let tables: Mutex<[ItemKind: LoadedTable]>
     private let failures = Mutex(0)
 
@@ -20,9 +25,10 @@ package final class SemanticIndex: Sendable {
         var cursor: Int64
     }
 
-    package init(embedder: any Embedder, store: any DocumentStore) {
+    package init(embedder: any Embedder, store: any DocumentStore, central: (any VectorIndex)? = nil) {
         self.embedder = embedder
         self.store = store
+        self.central = central
         self.tables = Mutex([:])
     }
 
@@ -59,6 +65,12 @@ package final class SemanticIndex: Sendable {
     package func record(_ embeddings: [ItemEmbedding]) async throws {
         let valid = embeddings.filter { $0.vector.count == embedder.dimension && $0.model == embedder.modelID }
         guard !valid.isEmpty else { return }
+        if let central {
+            // The vector first: the store's record says the item has one.
+            try await central.upsert(valid)
+            try await store.saveEmbeddings(valid)
+            return
+        }
         try await store.saveEmbeddings(valid)
         tables.withLock { tables in
             for embedding in valid { tables[embedding.kind]?.table.upsert(embedding) }
@@ -68,16 +80,19 @@ package final class SemanticIndex: Sendable {
     package func embedding(of item: FoundItem, vector: [Float], at date: Date) -> ItemEmbedding {
         switch item {
         case .session(let session):
-            ItemEmbedding(kind: .session, id: session.id, model: modelID, vector: vector, createdAt: date, project: session.project)
+            ItemEmbedding(
+                kind: .session, id: session.id, model: modelID, vector: vector, createdAt: date,
+                project: session.project, privacyLevel: session.privacyLevel
+            )
         case .checkpoint(let checkpoint):
             ItemEmbedding(
                 kind: .checkpoint, id: checkpoint.id, model: modelID, vector: vector, createdAt: date,
-                project: checkpoint.project, sessionID: checkpoint.sessionID
+                project: checkpoint.project, sessionID: checkpoint.sessionID, privacyLevel: checkpoint.privacyLevel
             )
         case .pattern(let pattern):
             ItemEmbedding(
                 kind: .pattern, id: pattern.id, model: modelID, vector: vector, createdAt: date,
-                project: pattern.project, patternType: pattern.patternType
+                project: pattern.project, patternType: pattern.patternType, privacyLevel: pattern.privacyLevel
             )
         }
     }
@@ -88,8 +103,12 @@ package final class SemanticIndex: Sendable {
     /// Writes since start-up whose item could not be embedded.
     package var failureCount: Int { failures.withLock { $0 } }
 
-    /// Forgets the vectors of erased items.
-    package func forget(_ kind: ItemKind, ids: [ItemID]) {
+    /// Forgets the vectors of erased items (centrally: deletes them from the vector index).
+    package func forget(_ kind: ItemKind, ids: [ItemID]) async throws {
+        if let central {
+            try await central.remove(kind, ids: ids)
+            return
+        }
         tables.withLock { tables in
             for id in ids { tables[kind]?.table.remove(id) }
         }
@@ -99,6 +118,7 @@ package final class SemanticIndex: Sendable {
     package func nearest(to vector: [Float], kind: ItemKind, filter: SearchFilter, limit: Int) async throws
         -> [(id: ItemID, score: Float)]
     {
+        if let central { return try await central.nearest(to: vector, kind: kind, filter: filter, limit: limit) }
         try await refresh(kind)
         return tables.withLock { tables in
             tables[kind]?.table.nearest(to: vector, filter: filter, limit: limit) ?? []
@@ -107,6 +127,7 @@ package final class SemanticIndex: Sendable {
 
     /// The stored vector of an item, if it has one by this model.
     package func storedVector(_ kind: ItemKind, id: ItemID) async throws -> [Float]? {
+        if let central { return try await central.vectors(kind, ids: [id])[id] }
         try await refresh(kind)
         return tables.withLock { $0[kind]?.table.vector(of: id) }
     }

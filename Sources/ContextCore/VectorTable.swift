@@ -12,6 +12,8 @@ package struct ItemEmbedding: Sendable, Hashable {
     package var project: String
     package var patternType: PatternType?
     package var sessionID: ItemID?
+    /// The item's privacy level, for central indexes that filter on it.
+    package var privacyLevel: PrivacyLevel?
 
     package init(
         kind: ItemKind,
@@ -21,7 +23,8 @@ package struct ItemEmbedding: Sendable, Hashable {
         createdAt: Date,
         project: String,
         patternType: PatternType? = nil,
-        sessionID: ItemID? = nil
+        sessionID: ItemID? = nil,
+        privacyLevel: PrivacyLevel? = nil
     ) {
         self.kind = kind
         self.id = id
@@ -31,6 +34,7 @@ package struct ItemEmbedding: Sendable, Hashable {
         self.project = project
         self.patternType = patternType
         self.sessionID = sessionID
+        self.privacyLevel = privacyLevel
     }
 }
 

@@ -71,7 +71,7 @@ extension MethodRegistry {
                 tags: statistics.tags,
                 oldestItem: statistics.oldestItem,
                 newestItem: statistics.newestItem,
-                source: .local
+                source: WireMapping.storage(service.configuration.location)
             )
         }
     }

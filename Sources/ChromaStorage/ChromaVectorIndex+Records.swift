@@ -1,0 +1,117 @@
+package import ContextCore
+import Foundation
+
+extension ChromaVectorIndex {
+    /// Upserts the vectors, one request per kind and `batchSize` records (the last vector wins when an id
+    /// appears twice). Every vector is checked before anything is sent.
+    ///
+    /// - Throws: `ContextError.invalidInput` (field `vector`) for a vector of another dimension.
+    package func upsert(_ embeddings: [ItemEmbedding]) async throws {
+        for embedding in embeddings { try checkVector(embedding.vector) }
+        for kind in ItemKind.allCases {
+            var latest: [ItemID: ItemEmbedding] = [:]
+            var order: [ItemID] = []
+            for embedding in embeddings where embedding.kind == kind {
+                if latest.updateValue(embedding, forKey: embedding.id) == nil { order.append(embedding.id) }
+            }
+            for batch in order.chunks(of: configuration.batchSize) {
+                let records = batch.compactMap { latest[$0] }
+                let body = ChromaAPI.Upsert(
+                    ids: records.map(\.id.description),
+                    embeddings: records.map(\.vector),
+                    metadatas: records.map(Self.metadata)
+                )
+                try await withCollection(kind) { collection in
+                    try await client.post(client.recordRoute(collection, "upsert"), body)
+                }
+            }
+        }
+    }
+
+    /// The items of `kind` nearest to `vector` under `filter`, best first (ties by id), scored by cosine
+    /// similarity (1 − Chroma's cosine distance).
+    package func nearest(
+        to vector: [Float], kind: ItemKind, filter: SearchFilter, limit: Int
+    ) async throws -> [(id: ItemID, score: Float)] {
+        try checkVector(vector)
+        guard limit > 0 else { return [] }
+        let query = ChromaAPI.Query(
+            queryEmbeddings: [vector], nResults: limit, where: ChromaAPI.Where(filter), include: [.distances])
+        let result = try await withCollection(kind) { collection in
+            try await client.post(client.recordRoute(collection, "query"), query, as: ChromaAPI.QueryResult.self)
+        }
+        let ids = result.ids.first ?? []
+        let distances = result.distances?.first ?? []
+        guard distances.count == ids.count else {
+            throw ContextError(
+                .backendUnavailable, "ChromaDB at \(configuration.endpoint) answered a query without distances")
+        }
+        var hits: [(id: ItemID, score: Float)] = []
+        for (text, distance) in zip(ids, distances) {
+            // Records that are not ours (no UUID id) or without a distance are skipped.
+            guard let id = ItemID(text), let distance else { continue }
+            hits.append((id, 1 - distance))
+        }
+        hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+        return hits
+    }
+
+    /// The stored vectors of these items; ids not in the collection are absent.
+    package func vectors(_ kind: ItemKind, ids: [ItemID]) async throws -> [ItemID: [Float]] {
+        var vectors: [ItemID: [Float]] = [:]
+        for batch in Array(Set(ids)).sorted().chunks(of: configuration.batchSize) {
+            let request = ChromaAPI.Get(ids: batch.map(\.description), include: [.embeddings])
+            let result = try await withCollection(kind) { collection in
+                try await client.post(client.recordRoute(collection, "get"), request, as: ChromaAPI.GetResult.self)
+            }
+            let embeddings = result.embeddings ?? []
+            guard embeddings.count == result.ids.count else {
+                throw ContextError(
+                    .backendUnavailable, "ChromaDB at \(configuration.endpoint) answered a get without embeddings")
+            }
+            for (text, vector) in zip(result.ids, embeddings) {
+                if let id = ItemID(text) { vectors[id] = vector }
+            }
+        }
+        return vectors
+    }
+
+    /// Deletes the vectors of these items; unknown ids are ignored.
+    package func remove(_ kind: ItemKind, ids: [ItemID]) async throws {
+        for batch in Array(Set(ids)).sorted().chunks(of: configuration.batchSize) {
+            let request = ChromaAPI.Delete(ids: batch.map(\.description))
+            try await withCollection(kind) { collection in
+                try await client.post(client.recordRoute(collection, "delete"), request)
+            }
+        }
+    }
+
+    /// How many vectors of `kind` the collection holds.
+    package func count(_ kind: ItemKind) async throws -> Int {
+        try await withCollection(kind) { collection in
+            try await client.get(client.recordRoute(collection, "count"), as: Int.self)
+        }
+    }
+
+    /// The record's metadata: never empty (`project`, `model` and `createdAt` are always there).
+    static func metadata(_ embedding: ItemEmbedding) -> [String: ChromaAPI.MetadataValue] {
+        typealias Key = ChromaAPI.MetadataKey
+        var metadata: [String: ChromaAPI.MetadataValue] = [
+            Key.project: .string(embedding.project),
+            Key.model: .string(embedding.model),
+            Key.createdAt: .int(Int64((embedding.createdAt.timeIntervalSince1970 * 1000).rounded())),
+        ]
+        if let type = embedding.patternType { metadata[Key.patternType] = .string(type.rawValue) }
+        if let session = embedding.sessionID { metadata[Key.sessionID] = .string(session.description) }
+        if let level = embedding.privacyLevel { metadata[Key.privacyLevel] = .string(level.rawValue) }
+        return metadata
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements (none for an empty array).
+    func chunks(of size: Int) -> [ArraySlice<Element>] {
+        let size = Swift.max(1, size)
+        return stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

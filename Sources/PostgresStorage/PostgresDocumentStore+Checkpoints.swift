@@ -1,0 +1,129 @@
+package import ContextCore
+package import Foundation
+import PostgresNIO
+
+// SQL text spliced in with `unescaped:` is a column list of `PostgresRows` (constants); every value is bound.
+extension PostgresDocumentStore {
+    package func saveCheckpoint(
+        _ checkpoint: Checkpoint,
+        creating newSession: Session?,
+        audits: [PrivacyAudit]
+    ) async throws -> SaveOutcome<Checkpoint> {
+        try await withTransaction("saving a checkpoint") { connection in
+            if let existing = try await self.checkpoint(checkpoint.id, on: connection) {
+                return .existing(existing)
+            }
+            if let newSession {
+                // Another writer may have created it meanwhile: insert only if missing, tags with it.
+                let inserted = try await self.insertIfMissing(newSession, on: connection)
+                if inserted { try await self.replaceTags(newSession.tags, ofSession: newSession.id, on: connection) }
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO checkpoints (
+                    id, session_id, project, description, content, checkpoint_path, git_commit_hash, git_branch,
+                    tags, metadata, privacy_level, created_at)
+                VALUES (
+                    \(checkpoint.id.uuid), \(checkpoint.sessionID.uuid), \(checkpoint.project), \(checkpoint.description),
+                    \(checkpoint.content), \(checkpoint.checkpointPath), \(checkpoint.gitCommit), \(checkpoint.gitBranch),
+                    \(PostgresJSON.array(checkpoint.tags))::jsonb, \(checkpoint.metadataJSON)::jsonb,
+                    \(checkpoint.privacyLevel.rawValue), \(PostgresTime(checkpoint.createdAt)))
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """,
+                logger: self.logger
+            ).collect()
+            guard !inserted.isEmpty else {
+                // A concurrent save of the same id won: return what it stored.
+                guard let existing = try await self.checkpoint(checkpoint.id, on: connection) else {
+                    throw ContextError(.conflict, "checkpoint \(checkpoint.id) was saved and erased concurrently")
+                }
+                return .existing(existing)
+            }
+            // The session moves to the top of "recently updated" work.
+            try await connection.query(
+                """
+                UPDATE sessions SET updated_at = greatest(updated_at, \(PostgresTime(checkpoint.createdAt)))
+                WHERE id = \(checkpoint.sessionID.uuid)
+                """,
+                logger: self.logger
+            )
+            for audit in audits { try await self.insert(audit, on: connection) }
+            return .inserted(checkpoint)
+        }
+    }
+
+    /// Inserts the session unless its id exists; true if it was inserted.
+    private func insertIfMissing(_ session: Session, on connection: PostgresConnection) async throws -> Bool {
+        let exists =
+            try await connection.query(
+                "SELECT 1 FROM sessions WHERE id = \(session.id.uuid)",
+                logger: logger
+            ).collect().isEmpty == false
+        guard !exists else { return false }
+        try await upsert(session, on: connection)
+        return true
+    }
+
+    private func checkpoint(_ id: ItemID, on connection: PostgresConnection) async throws -> Checkpoint? {
+        try await rows(
+            "SELECT \(unescaped: PostgresRows.checkpointColumns) FROM checkpoints c WHERE c.id = \(id.uuid)",
+            on: connection,
+            PostgresRows.checkpoint
+        ).first
+    }
+
+    package func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint? {
+        try await withConnection("reading a checkpoint") { connection in
+            if let touch {
+                try await connection.query(
+                    "UPDATE checkpoints SET accessed_at = \(PostgresTime(touch)) WHERE id = \(id.uuid)",
+                    logger: self.logger
+                )
+            }
+            return try await self.checkpoint(id, on: connection)
+        }
+    }
+
+    package func checkpoints(ids: [ItemID]) async throws -> [Checkpoint] {
+        guard !ids.isEmpty else { return [] }
+        return try await withConnection("reading checkpoints") { connection in
+            try await self.rows(
+                "SELECT \(unescaped: PostgresRows.checkpointColumns) FROM checkpoints c WHERE c.id = ANY(\(ids.map(\.uuid)))",
+                on: connection,
+                PostgresRows.checkpoint
+            )
+        }
+    }
+
+    package func checkpoints(matching query: CheckpointQuery) async throws -> Page<Checkpoint> {
+        let filter = query.filter
+        let cursor = try ListCursor.decode(filter.cursor)
+        let project = filter.scope.project
+        let limit = filter.limit
+        // Checkpoint tags live on the checkpoint (a JSON array): every tag asked for must be in it.
+        let tags = PostgresJSON.array(filter.tags)
+        return try await withConnection("listing checkpoints") { connection in
+            let checkpoints = try await self.rows(
+                """
+                SELECT \(unescaped: PostgresRows.checkpointColumns) FROM checkpoints c
+                WHERE (\(project)::text IS NULL OR c.project = \(project))
+                  AND (\(query.sessionID?.uuid)::uuid IS NULL OR c.session_id = \(query.sessionID?.uuid))
+                  AND (\(query.gitBranch)::text IS NULL OR c.git_branch = \(query.gitBranch))
+                  AND (\(filter.since.map(PostgresTime.init))::timestamptz IS NULL
+                       OR c.created_at >= \(filter.since.map(PostgresTime.init)))
+                  AND (\(filter.until.map(PostgresTime.init))::timestamptz IS NULL
+                       OR c.created_at < \(filter.until.map(PostgresTime.init)))
+                  AND (\(cursor?.createdAt)::timestamptz IS NULL
+                       OR (c.created_at, c.id) < (\(cursor?.createdAt), \(cursor?.id)))
+                  AND (\(filter.tags.isEmpty) OR c.tags @> \(tags)::jsonb)
+                ORDER BY c.created_at DESC, c.id DESC
+                LIMIT \(limit + 1)
+                """,
+                on: connection,
+                PostgresRows.checkpoint
+            )
+            return PostgresRows.page(checkpoints, limit: limit, createdAt: \.createdAt, id: \.id)
+        }
+    }
+}

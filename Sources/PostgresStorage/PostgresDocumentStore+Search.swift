@@ -1,0 +1,171 @@
+package import ContextCore
+import Foundation
+import PostgresNIO
+
+extension PostgresDocumentStore {
+    /// Full-text search with typo tolerance over one kind of item.
+    ///
+    /// An item matches a term when its weighted `tsvector` (config `simple`: no stemming, like the local FTS5
+    /// index) holds the term, or — for terms of four characters or more — when the term is similar to a word
+    /// of its name or title (pg_trgm `<%`, `word_similarity` ≥ `pg_trgm.word_similarity_threshold`, 0.6 by
+    /// default), so "websockt" still finds "flaky websocket test". `matchAll`: every term must match; else any.
+    /// Candidates come from the GIN `tsvector` index (any term) and the GIN trigram index (each fuzzy term).
+    ///
+    /// Score: strength s = 4 · `ts_rank_cd` (weights D 0.1, C 0.2, B 0.4, A 1.0; rank divided by 1 + log of the
+    /// document's length) + the best `word_similarity` of a fuzzy term that matched the name, mapped to 0…1 as
+    /// s / (1 + s) like the local store's bm25. Hits come best first (ties by id).
+    package func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int)
+        async throws -> [LexicalHit]
+    {
+        let terms = Self.searchTerms(terms)
+        guard !terms.isEmpty, limit > 0 else { return [] }
+        // Terms are letters and digits only, quoted as tsquery lexemes.
+        let anyQuery = terms.map { "'\($0)'" }.joined(separator: " | ")
+        let (table, name, kindFilter) = Self.searchTarget(kind)
+        let project = filter.scope.project
+        let patternType = kind == .pattern ? filter.patternType?.rawValue : nil
+        let sessionID = kind == .checkpoint ? filter.sessionID?.uuid : nil
+        return try await withConnection("searching") { connection in
+            // `table`, `name` and `kindFilter` are constants of `searchTarget`; every value is bound.
+            try await self.rows(
+                """
+                WITH input AS MATERIALIZED (
+                    SELECT to_tsquery('simple', \(anyQuery)) AS any_query,
+                           \(terms)::text[] AS terms,
+                           ARRAY(SELECT t FROM unnest(\(terms)::text[]) AS t WHERE char_length(t) >= 4) AS fuzzy_terms,
+                           \(project)::text AS project,
+                           \(patternType)::text AS pattern_type,
+                           \(sessionID)::uuid AS session_id
+                ),
+                candidates AS (
+                    SELECT x.id FROM input, \(unescaped: table) x WHERE x.search_vector @@ input.any_query
+                    UNION
+                    SELECT fuzzy.id FROM input, unnest(input.fuzzy_terms) AS f(term),
+                        LATERAL (SELECT x.id FROM \(unescaped: table) x WHERE f.term <% x.\(unescaped: name)) AS fuzzy
+                ),
+                scored AS (
+                    SELECT i.id,
+                        ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', i.search_vector, input.any_query, 1) AS text_rank,
+                        coalesce((SELECT max(word_similarity(f.term, i.\(unescaped: name)))
+                                  FROM unnest(input.fuzzy_terms) AS f(term)
+                                  WHERE f.term <% i.\(unescaped: name)), 0) AS fuzzy
+                    FROM candidates c JOIN \(unescaped: table) i ON i.id = c.id CROSS JOIN input
+                    WHERE (input.project IS NULL OR i.project = input.project)
+                      AND \(unescaped: kindFilter)
+                      AND (NOT \(matchAll) OR NOT EXISTS (
+                            SELECT 1 FROM unnest(input.terms) AS q(term)
+                            WHERE NOT (i.search_vector @@ plainto_tsquery('simple', q.term)
+                                       OR (char_length(q.term) >= 4 AND q.term <% i.\(unescaped: name)))))
+                )
+                SELECT id, 4 * text_rank + fuzzy AS strength FROM scored
+                ORDER BY strength DESC, id
+                LIMIT \(limit)
+                """,
+                on: connection
+            ) { row in
+                let (id, strength) = try row.decode((UUID, Double).self)
+                let positive = max(0, strength)
+                return LexicalHit(id: ItemID(id), score: positive / (1 + positive))
+            }
+        }
+    }
+
+    /// The table, its name or title column and the filters of one kind (constants: spliced into SQL).
+    private static func searchTarget(_ kind: ItemKind) -> (table: String, name: String, filter: String) {
+        switch kind {
+        case .session: ("sessions", "title", "i.status <> 'deleted'")
+        case .checkpoint:
+            ("checkpoints", "description", "(input.session_id IS NULL OR i.session_id = input.session_id)")
+        case .pattern:
+            (
+                "patterns", "name",
+                "NOT i.deprecated AND (input.pattern_type IS NULL OR i.pattern_type = input.pattern_type)"
+            )
+        }
+    }
+
+    /// Lower-cased runs of letters and digits, distinct, at most `TextTerms.maximumTerms` (the service already
+    /// passes such terms; anything else is dropped so it cannot change the tsquery's syntax).
+    static func searchTerms(_ terms: [String]) -> [String] {
+        var seen = Set<String>()
+        var result: [String] = []
+        for term in terms {
+            let cleaned = String(term.lowercased().filter { $0.isLetter || $0.isNumber })
+            guard !cleaned.isEmpty, seen.insert(cleaned).inserted else { continue }
+            result.append(cleaned)
+            if result.count == TextTerms.maximumTerms { break }
+        }
+        return result
+    }
+
+    package func recordContextLoad(_ load: ContextLoad) async throws {
+        try await withTransaction("recording a context load") { connection in
+            // Saving the same load twice (a replay) records it and counts its patterns once.
+            let inserted = try await connection.query(
+                """
+                INSERT INTO context_loads (id, project, query, session_id, checkpoint_ids, pattern_ids,
+                    decision_count, tokens_used, token_budget, created_at)
+                VALUES (
+                    \(load.id.uuid), \(load.project), \(load.query),
+                    (SELECT id FROM sessions WHERE id = \(load.sessionID?.uuid)),
+                    \(PostgresJSON.array(load.checkpointIDs.map(\.description)))::jsonb,
+                    \(PostgresJSON.array(load.patternIDs.map(\.description)))::jsonb,
+                    \(load.decisionCount), \(load.tokensUsed), \(load.tokenBudget), \(PostgresTime(load.createdAt)))
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """,
+                logger: self.logger
+            ).collect()
+            if !inserted.isEmpty, !load.patternIDs.isEmpty {
+                try await connection.query(
+                    """
+                    UPDATE patterns SET reuse_count = reuse_count + 1, last_used_at = \(PostgresTime(load.createdAt))
+                    WHERE id = ANY(\(load.patternIDs.map(\.uuid)))
+                    """,
+                    logger: self.logger
+                )
+            }
+        }
+    }
+
+    package func statistics(scope: ProjectScope) async throws -> Statistics {
+        let project = scope.project
+        return try await withConnection("counting") { connection in
+            var statistics = Statistics()
+            for (status, count) in try await self.rows(
+                "SELECT status, count(*) FROM sessions WHERE \(project)::text IS NULL OR project = \(project) GROUP BY status",
+                on: connection,
+                { try $0.decode((String, Int).self) }
+            ) {
+                if let status = SessionStatus(rawValue: status) { statistics.sessionsByStatus[status] = count }
+            }
+            for (type, count) in try await self.rows(
+                "SELECT pattern_type, count(*) FROM patterns WHERE \(project)::text IS NULL OR project = \(project) GROUP BY pattern_type",
+                on: connection,
+                { try $0.decode((String, Int).self) }
+            ) {
+                if let type = PatternType(rawValue: type) { statistics.patternsByType[type] = count }
+            }
+            let counts = try await self.rows(
+                """
+                SELECT
+                    (SELECT count(*) FROM checkpoints WHERE \(project)::text IS NULL OR project = \(project)),
+                    (SELECT count(*) FROM context_loads WHERE \(project)::text IS NULL OR project = \(project)),
+                    (SELECT count(*) FROM tags),
+                    (SELECT min(created_at) FROM sessions WHERE \(project)::text IS NULL OR project = \(project)),
+                    (SELECT max(created_at) FROM sessions WHERE \(project)::text IS NULL OR project = \(project))
+                """,
+                on: connection,
+                { try $0.decode((Int, Int, Int, PostgresTime?, PostgresTime?).self) }
+            )
+            if let (checkpoints, loads, tags, oldest, newest) = counts.first {
+                statistics.checkpoints = checkpoints
+                statistics.contextLoads = loads
+                statistics.tags = tags
+                statistics.oldestItem = oldest?.date
+                statistics.newestItem = newest?.date
+            }
+            return statistics
+        }
+    }
+}
