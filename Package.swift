@@ -193,10 +193,12 @@ let package = Package(
         .target(
             name: "ContextCLI",
             dependencies: [
+                "ChromaStorage",
                 "ContextCore",
                 "ContextProtocol",
                 "ContextServer",
                 "JSONRPC",
+                "PostgresStorage",
                 "SQLiteStorage",
                 "SentenceEmbedding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

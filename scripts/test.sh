@@ -19,6 +19,12 @@ scripts/fetch-model.sh
 # Tests give each server an isolated MEMCTX_HOME; they all share this one model directory.
 export MEMCTX_MODEL_DIR="$(scripts/fetch-model.sh --print-dir)"
 
+log "Services: PostgreSQL and ChromaDB on loopback (scripts/dev-services.sh)"
+# A failure to start either is fatal: CI must run the PostgreSQL and ChromaDB suites, never skip them.
+services_env="$(scripts/dev-services.sh start)"
+eval "$services_env"
+trap 'scripts/dev-services.sh stop >/dev/null 2>&1 || true' EXIT
+
 log "Build (debug, warnings as errors)"
 export MEMCTX_WARNINGS_AS_ERRORS=1
 swift build --build-tests
@@ -27,3 +33,6 @@ log "Tests"
 # The end-to-end suites spawn the binary this build produced.
 export MEMCTX_BINARY="$(swift build --show-bin-path)/memctx"
 swift test --skip-build
+
+log "End-to-end suite again, against the central repository (PostgreSQL + ChromaDB)"
+MEMCTX_E2E_CENTRAL=1 swift test --skip-build --filter EndToEndTests

@@ -39,16 +39,17 @@ struct CallCommand: AsyncParsableCommand {
         }
         let paramsText = try readParams()
         let request = try makeRequest(paramsText: paramsText)
-        let server = try CompositionRoot.makeServer(logger: logger)
         let output = CollectingOutput()
-        let connection = Connection(
-            // LSP framing, so params spread over several lines (as `jq` writes them) stay one message.
-            configuration: ConnectionConfiguration(framing: .lsp),
-            dispatcher: server,
-            output: output,
-            logger: logger
-        )
-        _ = await connection.run(input: ChunkedInput([Framing.lsp.frame(request)]))
+        try await CompositionRoot.withServer(logger: logger) { server in
+            let connection = Connection(
+                // LSP framing, so params spread over several lines (as `jq` writes them) stay one message.
+                configuration: ConnectionConfiguration(framing: .lsp),
+                dispatcher: server,
+                output: output,
+                logger: logger
+            )
+            _ = await connection.run(input: ChunkedInput([Framing.lsp.frame(request)]))
+        }
 
         var framer = ContentLengthFramer(maximumMessageSize: Int.max)
         framer.append(output.bytes)

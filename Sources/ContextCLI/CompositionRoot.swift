@@ -1,57 +1,89 @@
+import ChromaStorage
 import ContextCore
 import ContextProtocol
 import ContextServer
 import Foundation
 import Logging
+import PostgresStorage
 import SQLiteStorage
 import SentenceEmbedding
 
 /// Builds the server from configuration: the one place that picks backends.
+///
+/// Without `MEMCTX_DATABASE_URL` and `MEMCTX_CHROMA_URL` the repository is the local SQLite file. With both,
+/// it is central: PostgreSQL for the rows, ChromaDB for the vectors. (Falling back to the local file when
+/// the central repository is down arrives with ContextSync; until then a central failure is an error.)
 enum CompositionRoot {
-    static func makeServer(logger: Logger, environment: MemctxEnvironment = MemctxEnvironment()) throws -> ContextServer {
-        let store: SQLiteDocumentStore
+    /// The repository, ready for requests, for the duration of `body`. Background work (the PostgreSQL
+    /// connection pool) runs alongside and is cancelled when `body` returns.
+    static func withService<Result: Sendable>(
+        logger: Logger,
+        environment: MemctxEnvironment = MemctxEnvironment(),
+        _ body: (ContextService, ServerConfiguration) async throws -> Result
+    ) async throws -> Result {
+        var serviceConfiguration = ContextServiceConfiguration()
+        serviceConfiguration.defaultProject = environment.project
+        let embedder = makeEmbedder(environment: environment, logger: logger)
+        var configuration = ServerConfiguration()
+        configuration.embedding = embeddingReport(embedder, environment: environment)
+
+        guard environment.isCentral else {
+            let store = try openLocalStore(environment, logger: logger)
+            configuration.backends["local"] = Health.Backend(kind: "sqlite", status: "ok", detail: environment.databasePath)
+            let service = ContextService(store: store, embedder: embedder, configuration: serviceConfiguration)
+            configuration.embedding = embeddingReport(embedder, environment: environment, semantic: service.semantic)
+            logger.debug("local database ready", metadata: ["path": "\(environment.databasePath)", "project": "\(environment.project)"])
+            return try await body(service, configuration)
+        }
+
+        let central = try CentralRepository(environment: environment, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await central.store.run() }
+            // Leases made before the pool runs are refused with a warning: let the task start first.
+            while !central.store.isRunning { await Task.yield() }
+            do {
+                try await central.prepare()
+            } catch {
+                group.cancelAll()
+                throw StartupError("the central repository is not usable: \((error as? ContextError)?.message ?? "\(error)")")
+            }
+            serviceConfiguration.location = .central
+            let service = ContextService(
+                store: central.store, embedder: embedder, vectorIndex: central.vectors, configuration: serviceConfiguration)
+            configuration.embedding = embeddingReport(embedder, environment: environment, semantic: service.semantic)
+            configuration.backendChecks = central.healthChecks()
+            logger.debug("central repository ready", metadata: ["postgresql": "\(central.store.configuration.endpoint)"])
+            do {
+                let result = try await body(service, configuration)
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// The JSON-RPC server over the configured repository, for the duration of `body`.
+    static func withServer<Result: Sendable>(
+        logger: Logger,
+        environment: MemctxEnvironment = MemctxEnvironment(),
+        _ body: (ContextServer) async throws -> Result
+    ) async throws -> Result {
+        try await withService(logger: logger, environment: environment) { service, configuration in
+            try await body(ContextServer(configuration: configuration, service: service, logger: logger))
+        }
+    }
+
+    static func openLocalStore(_ environment: MemctxEnvironment, logger: Logger) throws -> SQLiteDocumentStore {
         do {
-            store = try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: environment.databasePath))
+            return try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: environment.databasePath))
         } catch {
             logger.error("cannot open the local database", metadata: ["path": "\(environment.databasePath)", "error": "\(error)"])
             throw StartupError("cannot open the local database at \(environment.databasePath): \(error)")
         }
-        var serviceConfiguration = ContextServiceConfiguration()
-        serviceConfiguration.defaultProject = environment.project
-        let embedder = makeEmbedder(environment: environment, logger: logger)
-        let service = ContextService(store: store, embedder: embedder, configuration: serviceConfiguration)
-        var configuration = ServerConfiguration()
-        configuration.backends["local"] = Health.Backend(kind: "sqlite", status: "ok", detail: environment.databasePath)
-        let semantic = service.semantic
-        configuration.embedding = embedder.map { embedder in
-            { @Sendable () async -> Health.Embedding in
-                var embedding = Health.Embedding(
-                    status: "ok", model: embedder.modelID, dimension: embedder.dimension, directory: embedder.directory.path,
-                    searchModes: ["hybrid", "semantic", "lexical"], failedWrites: semantic?.failureCount ?? 0
-                )
-                switch embedder.state {
-                case .ready: break
-                case .loading: embedding.status = "loading"
-                case .failed(let message):
-                    embedding.status = "unavailable"
-                    embedding.searchModes = ["lexical"]
-                    embedding.detail = message
-                }
-                return embedding
-            }
-        } ?? { @Sendable in
-            Health.Embedding(
-                status: "not installed", model: SentenceEmbeddingModel.modelID, dimension: 384,
-                directory: environment.modelDirectory.path, searchModes: ["lexical"],
-                detail: "no model files in \(environment.modelDirectory.path): search is lexical only; run scripts/fetch-model.sh or set MEMCTX_MODEL_DIR"
-            )
-        }
-        logger.debug("local database ready", metadata: ["path": "\(environment.databasePath)", "project": "\(environment.project)"])
-        return ContextServer(configuration: configuration, service: service, logger: logger)
     }
-}
 
-extension CompositionRoot {
     /// The embedder when the model files are there (loaded in the background), else nil: search is lexical.
     static func makeEmbedder(environment: MemctxEnvironment, logger: Logger) -> SentenceEmbedder? {
         guard ModelDirectory.isComplete(environment.modelDirectory) else {
@@ -62,17 +94,37 @@ extension CompositionRoot {
         return SentenceEmbedder(directory: environment.modelDirectory)
     }
 
-    /// The service alone, for commands that work on the repository without serving (reindex).
-    static func makeService(logger: Logger, environment: MemctxEnvironment = MemctxEnvironment()) throws -> ContextService {
-        let store: SQLiteDocumentStore
-        do {
-            store = try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: environment.databasePath))
-        } catch {
-            throw StartupError("cannot open the local database at \(environment.databasePath): \(error)")
+    /// What `health` says about the model, read without waiting for it.
+    static func embeddingReport(
+        _ embedder: SentenceEmbedder?,
+        environment: MemctxEnvironment,
+        semantic: SemanticIndex? = nil
+    ) -> @Sendable () async -> Health.Embedding {
+        guard let embedder else {
+            let directory = environment.modelDirectory.path
+            return {
+                Health.Embedding(
+                    status: "not installed", model: SentenceEmbeddingModel.modelID, dimension: 384,
+                    directory: directory, searchModes: ["lexical"],
+                    detail: "no model files in \(directory): search is lexical only; run scripts/fetch-model.sh or set MEMCTX_MODEL_DIR"
+                )
+            }
         }
-        var serviceConfiguration = ContextServiceConfiguration()
-        serviceConfiguration.defaultProject = environment.project
-        return ContextService(store: store, embedder: makeEmbedder(environment: environment, logger: logger), configuration: serviceConfiguration)
+        return {
+            var embedding = Health.Embedding(
+                status: "ok", model: embedder.modelID, dimension: embedder.dimension, directory: embedder.directory.path,
+                searchModes: ["hybrid", "semantic", "lexical"], failedWrites: semantic?.failureCount ?? 0
+            )
+            switch embedder.state {
+            case .ready: break
+            case .loading: embedding.status = "loading"
+            case .failed(let message):
+                embedding.status = "unavailable"
+                embedding.searchModes = ["lexical"]
+                embedding.detail = message
+            }
+            return embedding
+        }
     }
 }
 

@@ -11,6 +11,16 @@ struct MemctxEnvironment: Sendable {
     var project: String
     /// The embedding model's files: `MEMCTX_MODEL_DIR`, else `models/all-MiniLM-L6-v2` in `home`.
     var modelDirectory: URL
+    /// The central repository: `MEMCTX_DATABASE_URL` (PostgreSQL) and `MEMCTX_CHROMA_URL` (ChromaDB), both or
+    /// neither. Secrets in them are never logged.
+    var databaseURL: String?
+    var chromaURL: String?
+    /// `MEMCTX_CHROMA_TOKEN`, sent as `X-Chroma-Token`.
+    var chromaToken: String?
+    /// `MEMCTX_DATABASE_SCHEMA`: the PostgreSQL schema for memctx's tables (default: `public`).
+    var databaseSchema: String?
+    /// `MEMCTX_CHROMA_PREFIX`: put before the three collection names, to share one ChromaDB database.
+    var chromaPrefix: String?
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment, directory: String = FileManager.default.currentDirectoryPath) {
         if let home = environment["MEMCTX_HOME"], !home.isEmpty {
@@ -22,12 +32,24 @@ struct MemctxEnvironment: Sendable {
             self.home = (base as NSString).appendingPathComponent(".local/share/memctx")
         }
         modelDirectory = ModelDirectory.resolve(environment: environment, home: home)
+        func value(_ name: String) -> String? {
+            guard let value = environment[name]?.trimmingWhitespace(), !value.isEmpty else { return nil }
+            return value
+        }
+        databaseURL = value("MEMCTX_DATABASE_URL")
+        chromaURL = value("MEMCTX_CHROMA_URL")
+        chromaToken = value("MEMCTX_CHROMA_TOKEN")
+        databaseSchema = value("MEMCTX_DATABASE_SCHEMA")
+        chromaPrefix = value("MEMCTX_CHROMA_PREFIX")
         if let project = environment["MEMCTX_PROJECT"]?.trimmingWhitespace(), !project.isEmpty {
             self.project = String(project.prefix(Limits.project))
         } else {
             self.project = Self.gitRepositoryName(startingAt: directory) ?? "default"
         }
     }
+
+    /// Whether a central repository is configured.
+    var isCentral: Bool { databaseURL != nil || chromaURL != nil }
 
     /// The local database file.
     var databasePath: String { (home as NSString).appendingPathComponent("memctx.db") }

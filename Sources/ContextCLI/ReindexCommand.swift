@@ -28,21 +28,21 @@ struct ReindexCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "memctx")
-        let service = try CompositionRoot.makeService(logger: logger)
-        guard service.semantic != nil else {
-            throw CommandFailure("no embedding model in \(MemctxEnvironment().modelDirectory.path): run scripts/fetch-model.sh or set MEMCTX_MODEL_DIR")
-        }
-        let bar = ProgressBar(label: "reindex")
-        let counts: [ItemKind: Int]
-        do {
-            counts = try await service.reindex(batchSize: batchSize) { progress in
-                bar.update("\(progress.kind.rawValue)s", done: progress.done, total: progress.total)
+        let batchSize = batchSize
+        let counts = try await CompositionRoot.withService(logger: logger) { service, _ in
+            guard service.semantic != nil else {
+                throw CommandFailure("no embedding model in \(MemctxEnvironment().modelDirectory.path): run scripts/fetch-model.sh or set MEMCTX_MODEL_DIR")
             }
-        } catch {
-            bar.finish()
-            throw CommandFailure(error.message)
+            let bar = ProgressBar(label: "reindex")
+            defer { bar.finish() }
+            do throws(ContextError) {
+                return try await service.reindex(batchSize: batchSize) { progress in
+                    bar.update("\(progress.kind.rawValue)s", done: progress.done, total: progress.total)
+                }
+            } catch {
+                throw CommandFailure(error.message)
+            }
         }
-        bar.finish()
         let summary = ItemKind.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)s" }.joined(separator: ", ")
         FileHandle.standardError.write(Data("reindex: embedded \(summary)\n".utf8))
     }

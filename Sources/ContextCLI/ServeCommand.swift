@@ -28,21 +28,16 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try logging.bootstrap(label: "memctx")
         let protocolOutput = StandardStreams.takeProtocolOutput()
-        let server = try CompositionRoot.makeServer(logger: logger)
         let output = FileDescriptorOutput(descriptor: protocolOutput) { errorNumber in
             logger.notice("client closed the output stream", metadata: ["errno": "\(errorNumber)"])
         }
-        let connection = Connection(
-            configuration: connection.configuration,
-            dispatcher: server,
-            output: output,
-            logger: logger
-        )
-        logger.info(
-            "serving on stdio",
-            metadata: ["version": "\(ServerIdentity.version)", "framing": "\(self.connection.framing.rawValue)"]
-        )
-        let exitCode = await connection.run(input: FileDescriptorInput(descriptor: STDIN_FILENO))
+        let configuration = connection.configuration
+        let framing = connection.framing
+        let exitCode = try await CompositionRoot.withServer(logger: logger) { server in
+            let connection = Connection(configuration: configuration, dispatcher: server, output: output, logger: logger)
+            logger.info("serving on stdio", metadata: ["version": "\(ServerIdentity.version)", "framing": "\(framing.rawValue)"])
+            return await connection.run(input: FileDescriptorInput(descriptor: STDIN_FILENO))
+        }
         logger.debug("connection closed", metadata: ["exitCode": "\(exitCode)"])
         // The stdin reader thread may still be blocked in read(2); leave without waiting for it.
         Foundation.exit(exitCode)

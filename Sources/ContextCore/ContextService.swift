@@ -46,11 +46,12 @@ package struct ContextService: Sendable {
     package init(
         store: any DocumentStore,
         embedder: (any Embedder)? = nil,
+        vectorIndex: (any VectorIndex)? = nil,
         configuration: ContextServiceConfiguration = ContextServiceConfiguration(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
-        self.semantic = embedder.map { SemanticIndex(embedder: $0, store: store) }
+        self.semantic = embedder.map { SemanticIndex(embedder: $0, store: store, central: vectorIndex) }
         var configuration = configuration
         configuration.isSemanticSearchAvailable = embedder != nil
         self.configuration = configuration

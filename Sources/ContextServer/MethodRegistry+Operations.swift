@@ -18,6 +18,10 @@ extension MethodRegistry {
                 pid: Int(ProcessInfo.processInfo.processIdentifier),
                 backends: configuration.backends
             )
+            for (role, check) in configuration.backendChecks {
+                result.backends[role] = await check()
+            }
+            if result.backends.values.contains(where: { $0.status != "ok" }) { result.status = "degraded" }
             if let embedding = configuration.embedding {
                 result.embedding = await embedding()
                 if result.embedding?.status == "unavailable" { result.status = "degraded" }

@@ -10,6 +10,9 @@ package struct ServerConfiguration: Sendable {
     /// The backends the composition root configured, by role (`local`, `central`, …); empty until storage
     /// exists.
     package var backends: [String: Health.Backend] = [:]
+    /// Backends whose state `health` asks for on each call (the central PostgreSQL and ChromaDB), by role;
+    /// their answers are listed with `backends`.
+    package var backendChecks: [String: @Sendable () async -> Health.Backend] = [:]
     /// The embedding model's state, asked for on each `health` call (it may still be loading at start).
     package var embedding: (@Sendable () async -> Health.Embedding)?
 

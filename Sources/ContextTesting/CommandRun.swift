@@ -12,7 +12,7 @@ package struct CommandRun: Sendable {
         let process = Process()
         process.executableURL = try ServerProcess.binaryURL()
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.environment = ChildEnvironment.make(environment)
         let output = Pipe()
         let error = Pipe()
         let input = Pipe()

@@ -45,12 +45,9 @@ package final class ServerProcess: @unchecked Sendable {  // Process and Pipe ar
         }
         process.executableURL = try Self.binaryURL()
         process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment
         // Each server gets its own empty data folder unless the test names one.
-        merged["MEMCTX_HOME"] = Self.makeTemporaryHome()
-        merged["MEMCTX_PROJECT"] = "e2e"
-        merged.merge(environment) { _, new in new }
-        process.environment = merged
+        let defaults = ["MEMCTX_HOME": Self.makeTemporaryHome(), "MEMCTX_PROJECT": "e2e"]
+        process.environment = ChildEnvironment.make(defaults.merging(environment) { _, new in new })
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe

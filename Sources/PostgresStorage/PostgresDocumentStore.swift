@@ -57,6 +57,9 @@ package final class PostgresDocumentStore: DocumentStore {
         await client.run()
     }
 
+    /// Whether `run()` has been called (the pool is starting or running).
+    package var isRunning: Bool { hasRun.withLock { $0 } }
+
     /// Runs the pool for the duration of `body`, then closes it.
     package func withRunning<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -43,7 +43,7 @@ struct ContextMethodsEndToEndTests {
             #"{"title":"Fix login loop","tags":["auth"],"decisions":["Keep sessions server-side"],"metadata":{"ticket":42}}"#
         )
         let sessionID = try #require(created["session"]?["id"]?.stringValue)
-        #expect(created["stored"] == "local")
+        #expect(created["stored"] == (ChildEnvironment.isCentral ? "central" : "local"))
         #expect(created["session"]?["metadata"]?["ticket"] == 42)
 
         let saved = try client.result(

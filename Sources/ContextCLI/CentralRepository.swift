@@ -1,0 +1,68 @@
+import ChromaStorage
+import ContextCore
+import ContextProtocol
+import Foundation
+import Logging
+import PostgresStorage
+
+/// The central repository's two backends, built from `MEMCTX_DATABASE_URL` and `MEMCTX_CHROMA_URL`.
+struct CentralRepository: Sendable {
+    let store: PostgresDocumentStore
+    let vectors: ChromaVectorIndex
+
+    init(environment: MemctxEnvironment, logger: Logger) throws {
+        guard let databaseURL = environment.databaseURL, let chromaURL = environment.chromaURL else {
+            throw StartupError(
+                "a central repository needs both MEMCTX_DATABASE_URL (PostgreSQL) and MEMCTX_CHROMA_URL (ChromaDB); only \(environment.databaseURL == nil ? "MEMCTX_CHROMA_URL" : "MEMCTX_DATABASE_URL") is set"
+            )
+        }
+        do {
+            var configuration = try PostgresConfiguration(url: databaseURL)
+            configuration.schema = environment.databaseSchema
+            store = try PostgresDocumentStore(configuration: configuration, logger: logger)
+        } catch {
+            throw StartupError("MEMCTX_DATABASE_URL: \(error.message)")
+        }
+        guard let url = URL(string: chromaURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw StartupError("MEMCTX_CHROMA_URL must be an http:// or https:// URL with a host (e.g. http://127.0.0.1:8000)")
+        }
+        var chroma = ChromaConfiguration(url: url, token: environment.chromaToken)
+        if let prefix = environment.chromaPrefix { chroma.collectionPrefix = prefix }
+        vectors = ChromaVectorIndex(configuration: chroma)
+    }
+
+    /// Migrates PostgreSQL and creates the ChromaDB collections (both idempotent). Needs `store.run()` running.
+    func prepare() async throws {
+        try await store.migrate()
+        try await vectors.prepare()
+    }
+
+    /// `health` asks both backends each time: PostgreSQL for its schema version, ChromaDB for a heartbeat.
+    func healthChecks() -> [String: @Sendable () async -> Health.Backend] {
+        let store = store
+        let vectors = vectors
+        return [
+            "central": {
+                do {
+                    let version = try await store.schemaVersion() ?? "none"
+                    return Health.Backend(kind: "postgresql", status: "ok", detail: "\(store.configuration.endpoint), schema \(version)")
+                } catch {
+                    return Health.Backend(kind: "postgresql", status: "unavailable", detail: Self.reason(error))
+                }
+            },
+            "vectors": {
+                do {
+                    try await vectors.heartbeat()
+                    return Health.Backend(kind: "chromadb", status: "ok", detail: vectors.configuration.endpoint)
+                } catch {
+                    return Health.Backend(kind: "chromadb", status: "unavailable", detail: Self.reason(error))
+                }
+            },
+        ]
+    }
+
+    /// A message safe to show: our errors carry one; anything else is described generically.
+    static func reason(_ error: any Error) -> String {
+        (error as? ContextError)?.message ?? "unexpected error (see the log)"
+    }
+}
