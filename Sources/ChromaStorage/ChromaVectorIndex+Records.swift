@@ -115,3 +115,21 @@ extension Array {
         return stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
+
+extension ChromaVectorIndex {
+    /// For `memctx doctor`: each collection's vector count, or nil when the collection does not exist.
+    /// Looks only; creates nothing.
+    package func collectionCounts() async throws -> [ItemKind: Int?] {
+        var counts: [ItemKind: Int?] = [:]
+        for kind in ItemKind.allCases {
+            let route = client.databaseRoute + ["collections", configuration.collectionName(for: kind)]
+            do {
+                let collection = try await client.get(route, as: ChromaAPI.Collection.self)
+                counts[kind] = try await client.get(client.recordRoute(collection.id, "count"), as: Int.self)
+            } catch let error as ContextError where error.code == .notFound {
+                counts[kind] = .some(nil)
+            }
+        }
+        return counts
+    }
+}

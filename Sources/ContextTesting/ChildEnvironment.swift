@@ -12,14 +12,16 @@ package enum ChildEnvironment {
     /// Whether this run's servers use the central repository.
     package static var isCentral: Bool { ProcessInfo.processInfo.environment["MEMCTX_E2E_CENTRAL"] == "1" }
 
-    /// The test process's environment, then `overrides`, adjusted for the run's repository.
+    /// The test process's environment, then `overrides`, adjusted for the run's repository. Central URLs a
+    /// test passes in `overrides` are always kept.
     package static func make(_ overrides: [String: String]) -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment.merging(overrides) { _, new in new }
-        guard isCentral else {
-            environment["MEMCTX_DATABASE_URL"] = nil
-            environment["MEMCTX_CHROMA_URL"] = nil
-            return environment
+        var base = ProcessInfo.processInfo.environment
+        if !isCentral {
+            base["MEMCTX_DATABASE_URL"] = nil
+            base["MEMCTX_CHROMA_URL"] = nil
         }
+        var environment = base.merging(overrides) { _, new in new }
+        guard isCentral else { return environment }
         let name = "e2e_" + fnv1a(environment["MEMCTX_HOME"] ?? "default")
         if overrides["MEMCTX_DATABASE_SCHEMA"] == nil { environment["MEMCTX_DATABASE_SCHEMA"] = name }
         if overrides["MEMCTX_CHROMA_PREFIX"] == nil { environment["MEMCTX_CHROMA_PREFIX"] = name + "_" }

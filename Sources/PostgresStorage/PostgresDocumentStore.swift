@@ -140,10 +140,14 @@ package final class PostgresDocumentStore: DocumentStore {
         ).collect().map { try $0.decode(String.self) }
     }
 
-    /// The schema version recorded in `db_metadata`.
+    /// The schema version recorded in `db_metadata`; nil when memctx never migrated this database (or schema).
     package func schemaVersion() async throws -> String? {
         try await withConnection("reading the schema version") { connection in
-            try await connection.query(
+            // to_regclass is NULL when the table does not exist in the search path: no error to map.
+            let exists = try await connection.query("SELECT to_regclass('db_metadata') IS NOT NULL", logger: self.logger)
+                .collect().first?.decode(Bool.self) ?? false
+            guard exists else { return nil }
+            return try await connection.query(
                 "SELECT value FROM db_metadata WHERE key = 'schema_version'", logger: self.logger
             )
             .collect().first?.decode(String.self)

@@ -203,7 +203,7 @@ enum PostgresFailure {
                 underlying: underlying)
         case "42P01", "42703":
             return unavailable(
-                "the schema is missing or out of date while \(operation) (run memctx migrate)",
+                "the schema is missing or out of date while \(operation) (memctx migrates it when it starts: run `memctx doctor`, then start memctx once)",
                 configuration: configuration,
                 underlying: underlying
             )

@@ -176,3 +176,41 @@ private func newID() -> ItemID {
     var generator = SystemRandomNumberGenerator()
     return ItemID.make(at: Date(), using: &generator)
 }
+
+/// A central vector index that is down.
+private struct UnreachableVectorIndex: VectorIndex {
+    private func down() -> ContextError { ContextError(.backendUnavailable, "ChromaDB at 127.0.0.1:1 is unreachable: connection refused") }
+    func upsert(_ embeddings: [ItemEmbedding]) async throws { throw down() }
+    func nearest(to vector: [Float], kind: ItemKind, filter: SearchFilter, limit: Int) async throws -> [(id: ItemID, score: Float)] {
+        throw down()
+    }
+    func vectors(_ kind: ItemKind, ids: [ItemID]) async throws -> [ItemID: [Float]] { throw down() }
+    func remove(_ kind: ItemKind, ids: [ItemID]) async throws { throw down() }
+    func count(_ kind: ItemKind) async throws -> Int { throw down() }
+}
+
+@Suite("central vector index failures")
+struct CentralVectorFailureTests {
+    @Test func aWriteWhoseVectorCannotBeStoredFailsSayingWhatIsMissing() async throws {
+        let store = InMemoryDocumentStore()
+        var configuration = ContextServiceConfiguration()
+        configuration.location = .central
+        let service = ContextService(store: store, embedder: HashingEmbedder(), vectorIndex: UnreachableVectorIndex(), configuration: configuration)
+        do {
+            _ = try await service.saveCheckpoint(CheckpointDraft(description: "needs a vector"))
+            Issue.record("the write succeeded although its vector could not be stored")
+        } catch {
+            #expect(error.code == .backendUnavailable)
+            #expect(error.message.contains("saved in the central database, but its vector is not in the vector index"))
+            #expect(error.message.contains("ChromaDB at 127.0.0.1:1 is unreachable"))
+            #expect(error.message.contains("memctx reindex"))
+        }
+        // The rows are there and reindex knows the vectors are missing.
+        #expect(try await store.embeddingCoverage(.checkpoint, model: "test/hashing") == (0, 1))
+        // A purge stops before erasing rows when their vectors cannot be erased: nothing half-done.
+        let sessions = try await service.sessions(SessionQuery(filter: ListFilter(scope: .all)))
+        let session = try #require(sessions.items.first)
+        await #expect(throws: ContextError.self) { try await service.deleteSession(id: session.id, purge: true, scope: .all) }
+        #expect(try await store.session(id: session.id, touch: nil) != nil)
+    }
+}
