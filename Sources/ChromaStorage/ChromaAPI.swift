@@ -85,6 +85,17 @@ enum ChromaAPI {
     struct QueryResult: Decodable, Hashable {
         var ids: [[String]]
         var distances: [[Float?]]?
+        /// Present when included; only string values are kept (the ones filters compare).
+        var metadatas: [[[String: MetadataText]?]]?
+    }
+
+    /// A metadata value read back: its text when it is a string, nil for numbers and Booleans.
+    struct MetadataText: Decodable, Hashable {
+        var text: String?
+
+        init(from decoder: any Decoder) throws {
+            text = try? decoder.singleValueContainer().decode(String.self)
+        }
     }
 
     /// `POST …/collections/{uuid}/get`: missing ids are simply absent from the answer.

@@ -30,30 +30,64 @@ extension ChromaVectorIndex {
 
     /// The items of `kind` nearest to `vector` under `filter`, best first (ties by id), scored by cosine
     /// similarity (1 − Chroma's cosine distance).
+    ///
+    /// A `where` filter makes ChromaDB leave its HNSW index for a filtered scan, which at 100,000 records costs
+    /// hundreds of milliseconds even when nearly every record passes. So a filtered search first asks for the
+    /// nearest `4 × limit` (at least 100) without the filter and filters their metadata here; only when fewer
+    /// than `limit` pass (a small project in a shared collection) does it repeat the query with the filter.
     package func nearest(
         to vector: [Float], kind: ItemKind, filter: SearchFilter, limit: Int
     ) async throws -> [(id: ItemID, score: Float)] {
         try checkVector(vector)
         guard limit > 0 else { return [] }
+        guard let clause = ChromaAPI.Where(filter) else {
+            return Array(try await query(vector, kind: kind, limit: limit, where: nil, filteringHere: nil).hits.prefix(limit))
+        }
+        let wide = min(max(limit * 4, 100), 1_000)
+        let prefiltered = try await query(vector, kind: kind, limit: wide, where: nil, filteringHere: filter)
+        if prefiltered.hits.count >= limit || prefiltered.returned < wide {
+            return Array(prefiltered.hits.prefix(limit))
+        }
+        return Array(try await query(vector, kind: kind, limit: limit, where: clause, filteringHere: nil).hits.prefix(limit))
+    }
+
+    /// One query. With `filteringHere`, metadata comes back and records that fail the filter are dropped;
+    /// `returned` is how many records ChromaDB gave back before that.
+    private func query(
+        _ vector: [Float], kind: ItemKind, limit: Int, where clause: ChromaAPI.Where?, filteringHere filter: SearchFilter?
+    ) async throws -> (hits: [(id: ItemID, score: Float)], returned: Int) {
         let query = ChromaAPI.Query(
-            queryEmbeddings: [vector], nResults: limit, where: ChromaAPI.Where(filter), include: [.distances])
+            queryEmbeddings: [vector], nResults: limit, where: clause,
+            include: filter == nil ? [.distances] : [.distances, .metadatas])
         let result = try await withCollection(kind) { collection in
             try await client.post(client.recordRoute(collection, "query"), query, as: ChromaAPI.QueryResult.self)
         }
         let ids = result.ids.first ?? []
         let distances = result.distances?.first ?? []
-        guard distances.count == ids.count else {
+        let metadatas = result.metadatas?.first
+        guard distances.count == ids.count, filter == nil || metadatas?.count == ids.count else {
             throw ContextError(
-                .backendUnavailable, "ChromaDB at \(configuration.endpoint) answered a query without distances")
+                .backendUnavailable, "ChromaDB at \(configuration.endpoint) answered a query without distances or metadata")
         }
         var hits: [(id: ItemID, score: Float)] = []
-        for (text, distance) in zip(ids, distances) {
+        for (index, (text, distance)) in zip(ids, distances).enumerated() {
             // Records that are not ours (no UUID id) or without a distance are skipped.
             guard let id = ItemID(text), let distance else { continue }
+            if let filter, !Self.matches(metadatas?[index] ?? nil, filter) { continue }
             hits.append((id, 1 - distance))
         }
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
-        return hits
+        return (hits, ids.count)
+    }
+
+    /// Whether a record's metadata passes the filter (the same conditions `ChromaAPI.Where` sends).
+    static func matches(_ metadata: [String: ChromaAPI.MetadataText]?, _ filter: SearchFilter) -> Bool {
+        guard let metadata else { return false }
+        func value(_ key: String) -> String? { metadata[key]?.text }
+        if case .only(let project) = filter.scope, value(ChromaAPI.MetadataKey.project) != project { return false }
+        if let type = filter.patternType, value(ChromaAPI.MetadataKey.patternType) != type.rawValue { return false }
+        if let session = filter.sessionID, value(ChromaAPI.MetadataKey.sessionID) != session.description { return false }
+        return true
     }
 
     /// The stored vectors of these items; ids not in the collection are absent.

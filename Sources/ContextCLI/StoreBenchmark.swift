@@ -108,31 +108,34 @@ struct StoreBenchCommand: AsyncParsableCommand {
             print(BenchmarkFigures.line("listSessions (20 per page) at \(size) sessions", list))
             print(BenchmarkFigures.line("searchPatterns lexical (3-word query, 10 hits) at \(size) patterns", search))
             if let hybridService, let semantic = hybridService.semantic {
-                try await seedVectors(store, model: semantic.modelID, generator: &generator)
-                try await measureHybrid(hybridService, semantic: semantic, size: size, words: words, generator: &generator)
+                try await Self.seedVectors(store, semantic: semantic, project: "bench", generator: &generator)
+                try await Self.measureHybrid(
+                    hybridService, semantic: semantic, size: size, queries: modelQueries, words: words, generator: &generator)
             }
         }
     }
 
-    /// Random unit vectors for every pattern that has none yet.
-    private func seedVectors(_ store: SQLiteDocumentStore, model: String, generator: inout SplitMix) async throws {
+    /// Random unit vectors for every pattern that has none yet, stored through `semantic` (locally in the
+    /// store, centrally in the vector index).
+    static func seedVectors(_ store: any DocumentStore, semantic: SemanticIndex, project: String, generator: inout SplitMix) async throws {
         while true {
-            let ids = try await store.itemsWithoutEmbedding(.pattern, model: model, limit: 2_000)
+            let ids = try await store.itemsWithoutEmbedding(.pattern, model: semantic.modelID, limit: 500)
             guard !ids.isEmpty else { break }
             let vectors = ids.map { id -> ItemEmbedding in
                 var vector = (0..<384).map { _ in Float(Double(generator.next() % 2_000_001) / 1_000_000 - 1) }
                 let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 vector = vector.map { $0 / norm }
-                return ItemEmbedding(kind: .pattern, id: id, model: model, vector: vector, createdAt: Date(), project: "bench")
+                return ItemEmbedding(kind: .pattern, id: id, model: semantic.modelID, vector: vector, createdAt: Date(), project: project)
             }
-            try await store.saveEmbeddings(vectors)
+            try await semantic.record(vectors)
         }
     }
 
-    private func measureHybrid(
+    static func measureHybrid(
         _ service: ContextService,
         semantic: SemanticIndex,
         size: Int,
+        queries modelQueries: Int,
         words: [String],
         generator: inout SplitMix
     ) async throws {
@@ -163,7 +166,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
     }
 
     /// An 8-word description and 60 words of content; every 50th checkpoint starts a new session.
-    private static func checkpointDraft(_ words: [String], session: ItemID, index: Int, _ generator: inout SplitMix) -> CheckpointDraft {
+    static func checkpointDraft(_ words: [String], session: ItemID, index: Int, _ generator: inout SplitMix) -> CheckpointDraft {
         var draft = CheckpointDraft(description: sentence(words, 8, &generator))
         draft.content = sentence(words, 60, &generator)
         draft.sessionID = index % 50 == 0 ? nil : session
@@ -171,7 +174,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
     }
 
     /// Synthetic words with a Zipf-like use: low indexes are common.
-    private static func word(_ index: Int) -> String {
+    static func word(_ index: Int) -> String {
         let syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "so", "vi", "de", "po", "za", "gu"]
         var value = index
         var word = ""
@@ -182,7 +185,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
         return word + "x"
     }
 
-    private static func sentence(_ words: [String], _ count: Int, _ generator: inout SplitMix) -> String {
+    static func sentence(_ words: [String], _ count: Int, _ generator: inout SplitMix) -> String {
         (0..<count).map { _ in
             let uniform = Double(generator.next() % 1_000_000) / 1_000_000
             return words[min(words.count - 1, Int(pow(uniform, 3) * Double(words.count)))]
@@ -190,7 +193,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
     }
 }
 
-private struct SplitMix: RandomNumberGenerator {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

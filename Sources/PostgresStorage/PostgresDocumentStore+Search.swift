@@ -21,6 +21,10 @@ extension PostgresDocumentStore {
         guard !terms.isEmpty, limit > 0 else { return [] }
         // Terms are letters and digits only, quoted as tsquery lexemes.
         let anyQuery = terms.map { "'\($0)'" }.joined(separator: " | ")
+        // Candidates by text: every term for `matchAll` (the GIN index intersects, so a query of common words
+        // does not score thousands of rows only to drop most), any term otherwise. Items that match some term
+        // only by a typo-tolerant name come from the trigram branch either way.
+        let candidateQuery = matchAll ? terms.map { "'\($0)'" }.joined(separator: " & ") : anyQuery
         let (table, name, kindFilter) = Self.searchTarget(kind)
         let project = filter.scope.project
         let patternType = kind == .pattern ? filter.patternType?.rawValue : nil
@@ -31,6 +35,7 @@ extension PostgresDocumentStore {
                 """
                 WITH input AS MATERIALIZED (
                     SELECT to_tsquery('simple', \(anyQuery)) AS any_query,
+                           to_tsquery('simple', \(candidateQuery)) AS candidate_query,
                            \(terms)::text[] AS terms,
                            ARRAY(SELECT t FROM unnest(\(terms)::text[]) AS t WHERE char_length(t) >= 4) AS fuzzy_terms,
                            \(project)::text AS project,
@@ -38,7 +43,7 @@ extension PostgresDocumentStore {
                            \(sessionID)::uuid AS session_id
                 ),
                 candidates AS (
-                    SELECT x.id FROM input, \(unescaped: table) x WHERE x.search_vector @@ input.any_query
+                    SELECT x.id FROM input, \(unescaped: table) x WHERE x.search_vector @@ input.candidate_query
                     UNION
                     SELECT fuzzy.id FROM input, unnest(input.fuzzy_terms) AS f(term),
                         LATERAL (SELECT x.id FROM \(unescaped: table) x WHERE f.term <% x.\(unescaped: name)) AS fuzzy

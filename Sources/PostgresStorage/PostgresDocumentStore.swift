@@ -23,6 +23,9 @@ package final class PostgresDocumentStore: DocumentStore {
     let client: PostgresClient
     let logger: Logger
     private let hasRun = Mutex(false)
+    /// When a connection was last leased: while the server answers, waiting for a busy pool is queueing, not a
+    /// sign that the server is gone.
+    private let lastLease = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Makes the pool (no connection is opened until the first use). Throws `invalidInput` for a schema name
     /// memctx does not accept.
@@ -195,16 +198,22 @@ extension PostgresDocumentStore {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let leased = LeaseFlag()
+        // A server that gave out a connection in the last 10 s is up: requests may queue for a busy pool as long
+        // as a query may run. Otherwise a lease that takes longer than connectTimeout means it is unreachable.
+        let now = ContinuousClock.now
+        let isAnswering = lastLease.withLock { last in last.map { now - $0 < .seconds(10) } ?? false }
+        let leaseTimeout = isAnswering ? max(configuration.queryTimeout, configuration.connectTimeout) : configuration.connectTimeout
         do {
             return try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
                     try await self.client.withConnection { connection in
                         leased.set()
+                        self.lastLease.withLock { $0 = .now }
                         return try await body(connection)
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: self.configuration.connectTimeout)
+                    try await Task.sleep(for: leaseTimeout)
                     if leased.isSet { return nil }
                     throw LeaseTimeout()
                 }
@@ -228,7 +237,7 @@ extension PostgresDocumentStore {
             // No connection was had: the pool keeps the cause of failed connection attempts to itself, so ask
             // the server directly.
             logger.debug("no PostgreSQL connection", metadata: ["db.operation": "\(operation)", "error": "\(error)"])
-            throw await diagnose(waitingFor: operation)
+            throw await diagnose(waitingFor: operation, after: leaseTimeout)
         }
     }
 
@@ -272,7 +281,7 @@ extension PostgresDocumentStore {
     }
 
     /// Why no connection can be had, from one direct connection attempt (bounded by `connectTimeout`).
-    private func diagnose(waitingFor operation: String) async -> ContextError {
+    private func diagnose(waitingFor operation: String, after timeout: Duration) async -> ContextError {
         do {
             let connection = try await PostgresConnection.connect(
                 configuration: try configuration.makeConnectionConfiguration(),
@@ -280,7 +289,7 @@ extension PostgresDocumentStore {
                 logger: logger
             )
             try? await connection.close()
-            let seconds = PostgresConfiguration.milliseconds(configuration.connectTimeout) / 1000
+            let seconds = PostgresConfiguration.milliseconds(timeout) / 1000
             return PostgresFailure.unavailable(
                 "no pooled connection became free within \(seconds) s while \(operation) (pool of \(configuration.poolSize))",
                 configuration: configuration

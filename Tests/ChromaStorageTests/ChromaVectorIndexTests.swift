@@ -220,17 +220,46 @@ struct ChromaVectorIndexTests {
     ]
 
     @Test(arguments: filters)
-    func nearestSendsTheQueryWithAWhereBuiltFromTheFilter(filter: SearchFilter, whereJSON: String) async throws {
+    func nearestAsksUnfilteredFirstThenWithAWhereBuiltFromTheFilter(filter: SearchFilter, whereJSON: String) async throws {
+        // 100 nearest records, none of them in the filter's project/type/session: the unfiltered query is not
+        // enough, so the filtered one follows.
+        let ids = (1...100).map { String(format: "\"018f3a00-0000-7000-8000-%012d\"", $0 + 100) }
+        let others = ids.map { _ in #"{"project":"zeta","patternType":"workflow","sessionId":"none"}"# }
         let transport = CannedTransport { request in
-            request.path.hasSuffix("/query")
-                ? .json(200, #"{"ids":[[]],"distances":[[]],"include":["distances"]}"#) : nil
+            guard request.path.hasSuffix("/query") else { return nil }
+            if request.bodyText?.contains("where") == true { return .json(200, #"{"ids":[[]],"distances":[[]]}"#) }
+            let distances = ids.map { _ in "0.5" }.joined(separator: ",")
+            return .json(200, #"{"ids":[[\#(ids.joined(separator: ","))]],"distances":[[\#(distances)]],"metadatas":[[\#(others.joined(separator: ","))]]}"#)
         }
         let index = index(transport)
         try await index.prepare()
-        #expect(try await index.nearest(to: [1, 0, 0], kind: .pattern, filter: filter, limit: 5).isEmpty)
-        let query = try #require(transport.recordRequests.first)
-        #expect(query.path == "\(Self.route)/\(CannedTransport.patternsID)/query")
-        #expect(query.bodyText == #"{"include":["distances"],"n_results":5,"query_embeddings":[[1,0,0]]\#(whereJSON)}"#)
+        let hits = try await index.nearest(to: [1, 0, 0], kind: ItemKind.pattern, filter: filter, limit: 5)
+        let queries = transport.recordRequests.filter { $0.path == "\(Self.route)/\(CannedTransport.patternsID)/query" }
+        if whereJSON.isEmpty {
+            #expect(hits.count == 5)
+            #expect(queries.map { $0.bodyText } == [#"{"include":["distances"],"n_results":5,"query_embeddings":[[1,0,0]]}"#])
+        } else {
+            #expect(hits.isEmpty)
+            #expect(queries.map { $0.bodyText } == [
+                #"{"include":["distances","metadatas"],"n_results":100,"query_embeddings":[[1,0,0]]}"#,
+                #"{"include":["distances"],"n_results":5,"query_embeddings":[[1,0,0]]\#(whereJSON)}"#,
+            ])
+        }
+    }
+
+    @Test func aFilteredSearchIsAnsweredFromTheUnfilteredNeighboursWhenEnoughPass() async throws {
+        let transport = CannedTransport { request in
+            guard request.path.hasSuffix("/query") else { return nil }
+            return .json(
+                200,
+                #"{"ids":[["018f3a00-0000-7000-8000-000000000001","018f3a00-0000-7000-8000-000000000002","018f3a00-0000-7000-8000-000000000003"]],"distances":[[0.1,0.2,0.3]],"metadatas":[[{"project":"alpha"},{"project":"beta"},{"project":"alpha","createdAt":5}]]}"#
+            )
+        }
+        let index = index(transport)
+        try await index.prepare()
+        let hits = try await index.nearest(to: [1, 0, 0], kind: .pattern, filter: SearchFilter(scope: .only("alpha")), limit: 2)
+        #expect(hits.map(\.id.description) == ["018f3a00-0000-7000-8000-000000000001", "018f3a00-0000-7000-8000-000000000003"])
+        #expect(transport.recordRequests.filter { $0.path.hasSuffix("/query") }.count == 1)
     }
 
     @Test func nearestTurnsDistancesIntoCosineSimilarityBestFirstTiesById() async throws {
