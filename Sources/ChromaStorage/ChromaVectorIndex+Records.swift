@@ -33,7 +33,7 @@ extension ChromaVectorIndex {
     ///
     /// A `where` filter makes ChromaDB leave its HNSW index for a filtered scan, which at 100,000 records costs
     /// hundreds of milliseconds even when nearly every record passes. So a filtered search first asks for the
-    /// nearest `4 × limit` (at least 100) without the filter and filters their metadata here; only when fewer
+    /// nearest `2 × limit` (at least 64) without the filter and filters their metadata here; only when fewer
     /// than `limit` pass (a small project in a shared collection) does it repeat the query with the filter.
     package func nearest(
         to vector: [Float], kind: ItemKind, filter: SearchFilter, limit: Int
@@ -43,7 +43,7 @@ extension ChromaVectorIndex {
         guard let clause = ChromaAPI.Where(filter) else {
             return Array(try await query(vector, kind: kind, limit: limit, where: nil, filteringHere: nil).hits.prefix(limit))
         }
-        let wide = min(max(limit * 4, 100), 1_000)
+        let wide = min(max(limit * 2, 64), 1_000)
         let prefiltered = try await query(vector, kind: kind, limit: wide, where: nil, filteringHere: filter)
         if prefiltered.hits.count >= limit || prefiltered.returned < wide {
             return Array(prefiltered.hits.prefix(limit))

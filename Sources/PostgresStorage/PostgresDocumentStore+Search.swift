@@ -6,8 +6,8 @@ extension PostgresDocumentStore {
     /// Full-text search with typo tolerance over one kind of item.
     ///
     /// An item matches a term when its weighted `tsvector` (config `simple`: no stemming, like the local FTS5
-    /// index) holds the term, or — for terms of four characters or more — when the term is similar to a word
-    /// of its name or title (pg_trgm `<%`, `word_similarity` ≥ `pg_trgm.word_similarity_threshold`, 0.6 by
+    /// index) holds the term, or — for terms of four characters or more that no item holds (a typo) — when the
+    /// term is similar to a word of its name or title (pg_trgm `<%`, `word_similarity` ≥ `pg_trgm.word_similarity_threshold`, 0.6 by
     /// default), so "websockt" still finds "flaky websocket test". `matchAll`: every term must match; else any.
     /// Candidates come from the GIN `tsvector` index (any term) and the GIN trigram index (each fuzzy term).
     ///
@@ -37,30 +37,45 @@ extension PostgresDocumentStore {
                     SELECT to_tsquery('simple', \(anyQuery)) AS any_query,
                            to_tsquery('simple', \(candidateQuery)) AS candidate_query,
                            \(terms)::text[] AS terms,
-                           ARRAY(SELECT t FROM unnest(\(terms)::text[]) AS t WHERE char_length(t) >= 4) AS fuzzy_terms,
+                           -- Typo tolerance for the terms the index does not hold: a word that is there is
+                           -- matched exactly (a fuzzy scan of every name for it would cost a sequential scan).
+                           ARRAY(SELECT t FROM unnest(\(terms)::text[]) AS t
+                                 WHERE char_length(t) >= 4 AND NOT EXISTS (
+                                     SELECT 1 FROM \(unescaped: table) v WHERE v.search_vector @@ plainto_tsquery('simple', t))
+                           ) AS fuzzy_terms,
                            \(project)::text AS project,
                            \(patternType)::text AS pattern_type,
                            \(sessionID)::uuid AS session_id
                 ),
+                -- Candidates carry what scoring needs, so nothing is joined back to the table. The fuzzy branch
+                -- runs per typo term (OFFSET 0 keeps it a per-term index lookup, not a scan of every name).
                 candidates AS (
-                    SELECT x.id FROM input, \(unescaped: table) x WHERE x.search_vector @@ input.candidate_query
-                    UNION
-                    SELECT fuzzy.id FROM input, unnest(input.fuzzy_terms) AS f(term),
-                        LATERAL (SELECT x.id FROM \(unescaped: table) x WHERE f.term <% x.\(unescaped: name)) AS fuzzy
+                    SELECT i.id, i.\(unescaped: name) AS name, i.search_vector
+                    FROM input, \(unescaped: table) i
+                    WHERE i.search_vector @@ input.candidate_query
+                      AND (input.project IS NULL OR i.project = input.project) AND \(unescaped: kindFilter)
+                    UNION ALL
+                    SELECT fuzzy.id, fuzzy.name, fuzzy.search_vector
+                    FROM input, unnest(input.fuzzy_terms) AS f(term),
+                        LATERAL (
+                            SELECT i.id, i.\(unescaped: name) AS name, i.search_vector FROM \(unescaped: table) i
+                            WHERE f.term <% i.\(unescaped: name)
+                              AND NOT (i.search_vector @@ input.candidate_query)
+                              AND (input.project IS NULL OR i.project = input.project) AND \(unescaped: kindFilter)
+                            OFFSET 0
+                        ) AS fuzzy
                 ),
                 scored AS (
-                    SELECT i.id,
-                        ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', i.search_vector, input.any_query, 1) AS text_rank,
-                        coalesce((SELECT max(word_similarity(f.term, i.\(unescaped: name)))
+                    SELECT DISTINCT ON (c.id) c.id,
+                        ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', c.search_vector, input.any_query, 1) AS text_rank,
+                        coalesce((SELECT max(word_similarity(f.term, c.name))
                                   FROM unnest(input.fuzzy_terms) AS f(term)
-                                  WHERE f.term <% i.\(unescaped: name)), 0) AS fuzzy
-                    FROM candidates c JOIN \(unescaped: table) i ON i.id = c.id CROSS JOIN input
-                    WHERE (input.project IS NULL OR i.project = input.project)
-                      AND \(unescaped: kindFilter)
-                      AND (NOT \(matchAll) OR NOT EXISTS (
+                                  WHERE f.term <% c.name), 0) AS fuzzy
+                    FROM candidates c CROSS JOIN input
+                    WHERE NOT \(matchAll) OR NOT EXISTS (
                             SELECT 1 FROM unnest(input.terms) AS q(term)
-                            WHERE NOT (i.search_vector @@ plainto_tsquery('simple', q.term)
-                                       OR (char_length(q.term) >= 4 AND q.term <% i.\(unescaped: name)))))
+                            WHERE NOT (c.search_vector @@ plainto_tsquery('simple', q.term)
+                                       OR (char_length(q.term) >= 4 AND q.term <% c.name)))
                 )
                 SELECT id, 4 * text_rank + fuzzy AS strength FROM scored
                 ORDER BY strength DESC, id

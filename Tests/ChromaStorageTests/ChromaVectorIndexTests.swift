@@ -221,9 +221,9 @@ struct ChromaVectorIndexTests {
 
     @Test(arguments: filters)
     func nearestAsksUnfilteredFirstThenWithAWhereBuiltFromTheFilter(filter: SearchFilter, whereJSON: String) async throws {
-        // 100 nearest records, none of them in the filter's project/type/session: the unfiltered query is not
+        // 64 nearest records, none of them in the filter's project/type/session: the unfiltered query is not
         // enough, so the filtered one follows.
-        let ids = (1...100).map { String(format: "\"018f3a00-0000-7000-8000-%012d\"", $0 + 100) }
+        let ids = (1...64).map { String(format: "\"018f3a00-0000-7000-8000-%012d\"", $0 + 100) }
         let others = ids.map { _ in #"{"project":"zeta","patternType":"workflow","sessionId":"none"}"# }
         let transport = CannedTransport { request in
             guard request.path.hasSuffix("/query") else { return nil }
@@ -241,7 +241,7 @@ struct ChromaVectorIndexTests {
         } else {
             #expect(hits.isEmpty)
             #expect(queries.map { $0.bodyText } == [
-                #"{"include":["distances","metadatas"],"n_results":100,"query_embeddings":[[1,0,0]]}"#,
+                #"{"include":["distances","metadatas"],"n_results":64,"query_embeddings":[[1,0,0]]}"#,
                 #"{"include":["distances"],"n_results":5,"query_embeddings":[[1,0,0]]\#(whereJSON)}"#,
             ])
         }
