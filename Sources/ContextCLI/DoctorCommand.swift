@@ -13,9 +13,10 @@ struct DoctorCommand: AsyncParsableCommand {
         commandName: "doctor",
         abstract: "Check the local database, the model files and the central repository, and say how to fix problems.",
         discussion: """
-            Checks, without changing anything: the local database (opens, schema version), the embedding model
+            Checks the local database (opened as memctx always opens it, which creates or migrates the file), the embedding model
             (files present and loadable), and when MEMCTX_DATABASE_URL / MEMCTX_CHROMA_URL are set, PostgreSQL
-            (reachable, credentials, extensions, schema version) and ChromaDB (reachable, collections). Prints one
+            (reachable, credentials, extensions, schema version) and ChromaDB (reachable, collections), changing
+            nothing on either. Prints one
             line per check and a fix for each problem; the exit code is 1 if anything is wrong. `health` reports
             the same backends as JSON from a running server.
 

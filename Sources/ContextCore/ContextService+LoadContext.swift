@@ -58,7 +58,7 @@ extension ContextService {
             throw .invalid("tokenBudget", "must be between \(Limits.minimumTokenBudget) and \(Limits.maximumTokenBudget)")
         }
         let date = currentDate()
-        let mode = try resolveMode(request.mode)
+        var mode = try resolveMode(request.mode)
         var candidates: [ContextItem] = []
         let query = try request.query.map { (text) throws(ContextError) in
             try Validate.text(text, field: "query", maximum: Limits.query)
@@ -100,8 +100,11 @@ extension ContextService {
             }
         } else {
             var search = SearchRequest(query: query ?? "", kinds: [.checkpoint, .pattern, .session], scope: request.scope, limit: 30)
-            search.mode = mode
-            for hit in try await self.search(search).hits {
+            // The requested mode as is: without one, search falls back to lexical if the model fails.
+            search.mode = request.mode
+            let results = try await self.search(search)
+            mode = results.mode
+            for hit in results.hits {
                 switch hit.item {
                 case .checkpoint(let checkpoint):
                     candidates.append(checkpointItem(checkpoint, score: hit.score))

@@ -195,10 +195,21 @@ extension ContextService {
             scope.contains(session.project)
         else { throw .notFound("session", id) }
         if purge {
-            // Vectors first: a failure leaves everything in place for a retry, never rows without their vectors
-            // gone or vectors of erased rows left behind.
-            try await forgetVectors(ofSession: session)
-            _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
+            let checkpointIDs = semantic == nil ? [] : try await checkpointIDs(ofSession: session)
+            if let semantic, semantic.central != nil {
+                // Centrally the vectors go first (their records, then ChromaDB): a failure leaves the rows in
+                // place for a retry, and `memctx reindex` restores any vector already gone.
+                try await storage("erasing vectors") {
+                    try await semantic.forget(.session, ids: [session.id])
+                    try await semantic.forget(.checkpoint, ids: checkpointIDs)
+                }
+                _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
+            } else {
+                // Locally the store erases rows and vectors in one transaction; this process's tables follow.
+                _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
+                semantic?.forgetInMemory(.session, ids: [session.id])
+                semantic?.forgetInMemory(.checkpoint, ids: checkpointIDs)
+            }
             return nil
         }
         session.status = .deleted
@@ -207,23 +218,18 @@ extension ContextService {
         return SessionSaved(session: session, stored: configuration.location)
     }
 
-    /// Removes the vectors of a session and its checkpoints from the semantic index.
-    private func forgetVectors(ofSession session: Session) async throws(ContextError) {
-        guard let semantic else { return }
-        var checkpointIDs: [ItemID] = []
+    /// The ids of every checkpoint of a session.
+    private func checkpointIDs(ofSession session: Session) async throws(ContextError) -> [ItemID] {
+        var ids: [ItemID] = []
         var query = CheckpointQuery(filter: ListFilter(scope: .only(session.project)), sessionID: session.id)
         query.filter.limit = 100
         while true {
             let page = try await checkpoints(query)
-            checkpointIDs += page.items.map(\.id)
+            ids += page.items.map(\.id)
             guard let cursor = page.nextCursor else { break }
             query.filter.cursor = cursor
         }
-        let allCheckpoints = checkpointIDs
-        try await storage("erasing vectors") {
-            try await semantic.forget(.session, ids: [session.id])
-            try await semantic.forget(.checkpoint, ids: allCheckpoints)
-        }
+        return ids
     }
 
     func validatedDecisions(_ decisions: [String]?, field: String) throws(ContextError) -> [String] {

@@ -116,6 +116,11 @@ package struct ContextService: Sendable {
         do {
             try await semantic.index(items, at: date)
         } catch {
+            // A vector of the item's earlier text must not stay behind as if it were current.
+            for kind in ItemKind.allCases {
+                let ids = items.filter { $0.kind == kind }.map(\.id)
+                try? await semantic.forget(kind, ids: ids)
+            }
             try vectorFailure(error, semantic: semantic)
         }
     }

@@ -43,6 +43,9 @@ package protocol DocumentStore: Sendable {
     /// Stores (or replaces) the vectors of items by their model. Each write advances the store's change
     /// cursor, so `embeddings(of:model:after:)` sees it as new.
     func saveEmbeddings(_ embeddings: [ItemEmbedding]) async throws
+    /// Forgets the vectors of these items by every model, so `itemsWithoutEmbedding` lists them again (a
+    /// vector that could not be refreshed must not stand for changed text).
+    func deleteEmbeddings(_ kind: ItemKind, ids: [ItemID]) async throws
     /// The vectors of `kind` by `model` written after `cursor` (0: all), with the item's project, pattern
     /// type and session joined in, and the cursor to pass next time.
     func embeddings(of kind: ItemKind, model: String, after cursor: Int64) async throws

@@ -103,12 +103,20 @@ package final class SemanticIndex: Sendable {
     /// Writes since start-up whose item could not be embedded.
     package var failureCount: Int { failures.withLock { $0 } }
 
-    /// Forgets the vectors of erased items (centrally: deletes them from the vector index).
+    /// Forgets the vectors of these items: the store's record of them first (so `memctx reindex` sees them
+    /// as missing if anything after fails), then the central index or this process's table.
     package func forget(_ kind: ItemKind, ids: [ItemID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await store.deleteEmbeddings(kind, ids: ids)
         if let central {
             try await central.remove(kind, ids: ids)
             return
         }
+        forgetInMemory(kind, ids: ids)
+    }
+
+    /// Drops vectors from this process's tables only (after the store erased them itself, e.g. a purge).
+    package func forgetInMemory(_ kind: ItemKind, ids: [ItemID]) {
         tables.withLock { tables in
             for id in ids { tables[kind]?.table.remove(id) }
         }

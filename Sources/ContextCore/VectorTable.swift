@@ -122,7 +122,10 @@ package struct VectorTable: Sendable {
         let slices = count >= 8192 ? min(ProcessInfo.processInfo.activeProcessorCount, 4) : 1
         let bests = UnsafeMutableBufferPointer<[(Int, Float)]>.allocate(capacity: slices)
         bests.initialize(repeating: [])
-        defer { bests.deallocate() }
+        defer {
+            bests.deinitialize()
+            bests.deallocate()
+        }
         let sliceLength = (count + slices - 1) / slices
         vectors.withUnsafeBufferPointer { stored in
             query.withUnsafeBufferPointer { query in

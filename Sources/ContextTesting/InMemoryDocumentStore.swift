@@ -161,6 +161,13 @@ package final class InMemoryDocumentStore: DocumentStore {
         }
     }
 
+    package func deleteEmbeddings(_ kind: ItemKind, ids: [ItemID]) async throws {
+        let doomed = Set(ids)
+        state.withLock { state in
+            state.embeddings = state.embeddings.filter { _, entry in !(entry.1.kind == kind && doomed.contains(entry.1.id)) }
+        }
+    }
+
     package func embeddings(of kind: ItemKind, model: String, after cursor: Int64) async throws
         -> (embeddings: [ItemEmbedding], cursor: Int64)
     {

@@ -27,6 +27,16 @@ extension PostgresDocumentStore {
         }
     }
 
+    package func deleteEmbeddings(_ kind: ItemKind, ids: [ItemID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await withConnection("forgetting embeddings") { connection in
+            _ = try await connection.query(
+                "DELETE FROM embedding_status WHERE kind = \(kind.rawValue) AND item_id = ANY(\(ids.map(\.uuid))::uuid[])",
+                logger: self.logger
+            )
+        }
+    }
+
     /// Always no vectors, and `cursor` unchanged: central vectors live in ChromaDB and semantic search over
     /// the central repository asks the `VectorIndex` (`nearest(to:kind:filter:limit:)`), not this store.
     /// This method feeds the local in-process scan (`SemanticIndex`), which only the SQLite store serves.

@@ -23,6 +23,15 @@ extension SQLiteDocumentStore {
         }
     }
 
+    package func deleteEmbeddings(_ kind: ItemKind, ids: [ItemID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.write { db in
+            for id in ids {
+                try db.run(sql: "DELETE FROM embeddings WHERE kind = ? AND item_id = ?", arguments: [kind.rawValue, id.description])
+            }
+        }
+    }
+
     package func embeddings(of kind: ItemKind, model: String, after cursor: Int64) async throws
         -> (embeddings: [ItemEmbedding], cursor: Int64)
     {

@@ -44,10 +44,12 @@ final class SafeTensorsFile: @unchecked Sendable {
         }
         let base = UnsafeRawPointer(mapping)
         do throws(SentenceEmbeddingError) {
-            let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)))
-            guard headerLength > 0, headerLength <= length - 8 else {
+            // Compared as UInt64 first: a corrupt length of 2^63 or more must be an error, not a trap.
+            let rawLength = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+            guard rawLength > 0, rawLength <= UInt64(length - 8) else {
                 throw SentenceEmbeddingError(.invalidModelFile, "\(url.lastPathComponent): header length out of range")
             }
+            let headerLength = Int(rawLength)
             let header = Data(bytes: base + 8, count: headerLength)
             self.tensors = try Self.parseHeader(header, dataLength: length - 8 - headerLength, name: url.lastPathComponent)
             self.dataStart = 8 + headerLength

@@ -49,7 +49,7 @@ package final class SentenceEmbeddingModel: Sendable {
         tokenizer.encode(text, maxLength: min(WordPieceTokenizer.maxSequenceLength, encoder.configuration.maxPositions))
     }
 
-    /// One L2-normalised vector per text. Texts are processed in batches of similar length.
+    /// One L2-normalised vector per text. Texts are processed in input order, in batches of at most 4,096 tokens.
     package func embed(_ texts: [String]) -> [[Float]] {
         embed(tokenized: texts.map(tokenIDs))
     }

@@ -148,6 +148,28 @@ struct SemanticServiceTests {
         #expect(try await service.reindex().values.reduce(0, +) == 0, "a second run has nothing to do")
     }
 
+    @Test func aVectorThatCannotBeRefreshedIsDroppedSoReindexRedoesIt() async throws {
+        let (service, store, embedder) = makeService()
+        let created = try await service.createSession(SessionDraft(title: "old title about caching"))
+        #expect(try await store.embeddingCoverage(.session, model: "test/hashing") == (1, 1))
+        embedder.setFailing(true)
+        var changes = SessionChanges()
+        changes.title = "new title about retries"
+        _ = try await service.updateSession(id: created.session.id, changes: changes, scope: .only("unit"))
+        #expect(try await store.embeddingCoverage(.session, model: "test/hashing") == (0, 1), "the stale vector is gone")
+        embedder.setFailing(false)
+        #expect(try await service.reindex()[.session] == 1)
+    }
+
+    @Test func loadContextWithoutAModeFallsBackToLexicalWhenTheModelFails() async throws {
+        let (service, _, embedder) = makeService()
+        _ = try await service.saveCheckpoint(CheckpointDraft(description: "rotated the signing keys"))
+        embedder.setFailing(true)
+        let loaded = try await service.loadContext(ContextRequest(query: "signing keys", scope: .only("unit"), sessionID: nil, tokenBudget: 500))
+        #expect(loaded.mode == .lexical)
+        #expect(loaded.text.contains("rotated the signing keys"))
+    }
+
     @Test func withoutAnEmbedderSemanticModesAreAClearError() async throws {
         let service = ContextService(store: InMemoryDocumentStore())
         var request = SearchRequest(query: "anything", kinds: [.pattern], scope: .all, limit: 5)
