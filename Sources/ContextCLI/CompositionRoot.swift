@@ -25,7 +25,6 @@ enum CompositionRoot {
         serviceConfiguration.defaultProject = environment.project
         let embedder = makeEmbedder(environment: environment, logger: logger)
         var configuration = ServerConfiguration()
-        configuration.embedding = embeddingReport(embedder, environment: environment)
 
         guard environment.isCentral else {
             let store = try openLocalStore(environment, logger: logger)

@@ -5,27 +5,29 @@ import PostgresNIO
 extension PostgresDocumentStore {
     /// Replaces the tag links of a session.
     func replaceTags(_ tags: [String], ofSession id: ItemID, on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM session_tags WHERE session_id = \(id.uuid)", logger: logger)
-        guard !tags.isEmpty else { return }
-        try await createTags(tags, on: connection)
-        try await connection.query(
-            """
-            INSERT INTO session_tags (session_id, tag_id)
-            SELECT \(id.uuid), id FROM tags WHERE name = ANY(\(tags))
-            ON CONFLICT DO NOTHING
-            """,
-            logger: logger
-        )
+        try await replaceTags(tags, link: ("session_tags", "session_id"), id: id, on: connection)
     }
 
     /// Replaces the tag links of a pattern.
     func replaceTags(_ tags: [String], ofPattern id: ItemID, on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM pattern_tags WHERE pattern_id = \(id.uuid)", logger: logger)
+        try await replaceTags(tags, link: ("pattern_tags", "pattern_id"), id: id, on: connection)
+    }
+
+    /// Replaces the rows of the link table `link.table` whose `link.column` is `id`.
+    private func replaceTags(
+        _ tags: [String],
+        link: (table: String, column: String),
+        id: ItemID,
+        on connection: PostgresConnection
+    ) async throws {
+        // `link` is one of the two constant pairs above: spliced in as identifiers; every value is bound.
+        try await connection.query(
+            "DELETE FROM \(unescaped: link.table) WHERE \(unescaped: link.column) = \(id.uuid)", logger: logger)
         guard !tags.isEmpty else { return }
         try await createTags(tags, on: connection)
         try await connection.query(
             """
-            INSERT INTO pattern_tags (pattern_id, tag_id)
+            INSERT INTO \(unescaped: link.table) (\(unescaped: link.column), tag_id)
             SELECT \(id.uuid), id FROM tags WHERE name = ANY(\(tags))
             ON CONFLICT DO NOTHING
             """,
