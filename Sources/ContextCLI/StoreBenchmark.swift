@@ -33,13 +33,17 @@ struct StoreBenchCommand: AsyncParsableCommand {
     @Option(help: "Timed calls per figure that runs the model (saveCheckpoint with embedding, hybrid search).")
     var modelQueries = 300
 
+    @Option(help: "Keep the database in this new folder instead of a temporary one removed afterwards.")
+    var keep: String?
+
     func run() async throws {
         let sizes = self.sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }), checkpoints > 0, queries > 0 else {
             throw ValidationError("--sizes, --checkpoints and --queries must be positive")
         }
-        let folder = NSTemporaryDirectory() + "memctx-bench-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = keep ?? (NSTemporaryDirectory() + "memctx-bench-" + UUID().uuidString)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: folder) } }
         let store = try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: folder + "/memctx.db"))
         var configuration = ContextServiceConfiguration()
         configuration.defaultProject = "bench"

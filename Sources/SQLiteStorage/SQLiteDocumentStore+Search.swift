@@ -5,6 +5,11 @@ import GRDB
 extension SQLiteDocumentStore {
     /// bm25 over the kind's FTS5 index, joined to its table for the filters. Scores are mapped from bm25
     /// (lower is better, negative) to s / (1 + s) with s = -bm25: 0…1, higher is better.
+    ///
+    /// The plan (docs/search.md, Lexical search): words held by more than half of the items are left out
+    /// when rarer ones remain (FTS5's bm25 gives them no weight, yet counting them walks their whole posting
+    /// list); when the remaining words are all common enough that far more than `rankedWindow` items are
+    /// expected to hold them all, only the newest of those items are ranked.
     package func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int)
         async throws -> [LexicalHit]
     {
@@ -15,51 +20,51 @@ extension SQLiteDocumentStore {
             case .checkpoint: ("checkpoints", "c", "4.0, 1.0, 2.0")
             case .pattern: ("patterns", "p", "5.0, 2.0, 1.0")
             }
-        let queryTerms = matchAll ? terms : try await discriminatingTerms(terms, vocabulary: "\(table)_vocab")
-        // Terms are letters and digits only (TextTerms), quoted as FTS5 strings; juxtaposition is AND.
-        guard !queryTerms.isEmpty else { return [] }
-        let match = queryTerms.map { "\"\($0)\"" }.joined(separator: matchAll ? " " : " OR ")
         var conditions = SQLConditions()
-        conditions.add("\(table)_fts MATCH ?", [match])
         if case .only(let project) = filter.scope { conditions.add("\(alias).project = ?", [project]) }
         if kind == .pattern, let type = filter.patternType { conditions.add("\(alias).pattern_type = ?", [type.rawValue]) }
         if kind == .pattern { conditions.add("\(alias).deprecated = 0") }
         if kind == .checkpoint, let session = filter.sessionID { conditions.add("\(alias).session_id = ?", [session.description]) }
         if kind == .session { conditions.add("\(alias).status <> 'deleted'") }
-        let finalConditions = conditions
+        let filters = conditions
+        let statistics = termStatistics
         return try await database.read { db in
-            // Identifiers come from the constants above.
-            let rows = try db.rows(sql: """
-                    SELECT \(alias).id AS id, bm25(\(table)_fts, \(weights)) AS rank
-                    FROM \(table)_fts JOIN \(table) \(alias) ON \(alias).seq = \(table)_fts.rowid
-                    \(finalConditions.sql) ORDER BY rank LIMIT ?
-                    """,
-                arguments: finalConditions.arguments + [limit]
-            )
-            return rows.compactMap { row in
-                guard let id = SQLiteValues.id(row, "id") else { return nil }
-                let strength = max(0, -(row["rank"] as Double? ?? 0))
-                return LexicalHit(id: id, score: strength / (1 + strength))
+            let counts = try statistics.itemCounts(terms, vocabulary: "\(table)_vocab", db)
+            let items = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM \(table)") ?? 0
+            let plan = LexicalPlan(terms: terms, counts: counts, items: items, matchAll: matchAll)
+            guard !plan.terms.isEmpty else { return [] }
+            // Terms are letters and digits only (TextTerms), quoted as FTS5 strings; juxtaposition is AND.
+            let match = plan.terms.map { "\"\($0)\"" }.joined(separator: matchAll ? " " : " OR ")
+            func ranked(from first: Int64?) throws -> [LexicalHit] {
+                var conditions = SQLConditions()
+                conditions.add("\(table)_fts MATCH ?", [match])
+                if let first { conditions.add("\(table)_fts.rowid >= ?", [first]) }
+                conditions.append(filters)
+                // Identifiers come from the constants above.
+                let rows = try db.rows(
+                    sql: """
+                        SELECT \(alias).id AS id, bm25(\(table)_fts, \(weights)) AS rank
+                        FROM \(table)_fts JOIN \(table) \(alias) ON \(alias).seq = \(table)_fts.rowid
+                        \(conditions.sql) ORDER BY rank LIMIT ?
+                        """,
+                    arguments: conditions.arguments + [limit]
+                )
+                return rows.compactMap { row in
+                    guard let id = SQLiteValues.id(row, "id") else { return nil }
+                    let strength = max(0, -(row["rank"] as Double? ?? 0))
+                    return LexicalHit(id: id, score: strength / (1 + strength))
+                }
             }
+            if let first = plan.firstRanked(window: Self.rankedWindow) {
+                let newest = try ranked(from: first)
+                if newest.count >= limit { return newest }
+            }
+            return try ranked(from: nil)
         }
     }
 
-    /// For any-of matching: the terms found in at most `commonTermLimit` items. A term in nearly every item
-    /// adds little to bm25 but makes the query scan and rank most of the index; when every term is that
-    /// common, the rarest one stands for the query.
-    private func discriminatingTerms(_ terms: [String], vocabulary: String) async throws -> [String] {
-        let limit = Self.commonTermLimit
-        return try await database.read { db in
-            let rows = try db.rows(sql: "SELECT term, doc FROM \(vocabulary) WHERE term IN (\(Self.placeholders(terms.count)))",
-                arguments: StatementArguments(terms)
-            )
-            let frequencies = Dictionary(rows.map { ($0["term"] as String, $0["doc"] as Int) }, uniquingKeysWith: max)
-            let present = terms.filter { frequencies[$0] != nil }
-            let rare = present.filter { (frequencies[$0] ?? 0) <= limit }
-            if !rare.isEmpty { return rare }
-            return present.min { (frequencies[$0] ?? 0) < (frequencies[$1] ?? 0) }.map { [$0] } ?? []
-        }
-    }
+    /// About how many items holding all of a query's words are ranked, newest first, when far more hold them.
+    static let rankedWindow = 500
 
     /// Items a term may appear in and still take part in an any-of query.
     static let commonTermLimit = 500
@@ -119,5 +124,51 @@ extension SQLiteDocumentStore {
             statistics.newestItem = (range?["newest"] as Int64?).map(Millis.date)
             return statistics
         }
+    }
+}
+
+/// Which words of a lexical query are matched, from how many items hold each.
+struct LexicalPlan {
+    /// The words to match.
+    var terms: [String]
+    /// Items expected to hold all `terms` (word occurrences taken as independent).
+    var expectedMatches: Double
+    /// The kind's highest row number, standing for the number of items.
+    var items: Int
+
+    init(terms: [String], counts: [String: Int], items: Int, matchAll: Bool) {
+        self.items = items
+        let distinct = Array(Set(terms)).sorted()
+        let present = distinct.filter { counts[$0, default: 0] > 0 }
+        let rarest = present.min { counts[$0, default: 0] < counts[$1, default: 0] }.map { [$0] } ?? []
+        if matchAll {
+            // A word no item holds leaves nothing to match.
+            guard present.count == distinct.count else {
+                self.terms = []
+                expectedMatches = 0
+                return
+            }
+            // bm25 gives a word held by more than half of the items no weight (FTS5 floors its IDF at 1e-6),
+            // so it only narrows the matches a little, at the price of walking its posting list.
+            let weighted = present.filter { Double(counts[$0, default: 0]) <= Double(items) / 2 }
+            self.terms = weighted.isEmpty ? rarest : weighted
+        } else {
+            // Any-of: a word in many items adds little and makes the query rank most of the index; when
+            // every word is that common, the rarest one stands for the query.
+            let rare = present.filter { counts[$0, default: 0] <= SQLiteDocumentStore.commonTermLimit }
+            self.terms = rare.isEmpty ? rarest : rare
+        }
+        let fractions = self.terms.map { Double(counts[$0, default: 0]) / Double(max(1, items)) }
+        expectedMatches =
+            matchAll
+            ? fractions.reduce(Double(items), *)
+            : min(Double(items), fractions.reduce(0, +) * Double(items))
+    }
+
+    /// The first row number to rank when the newest rows hold about `window` matches and far more are
+    /// expected in all, else nil (rank every match).
+    func firstRanked(window: Int) -> Int64? {
+        guard expectedMatches > Double(window) * 2, items > 0 else { return nil }
+        return Int64(Double(items) * (1 - Double(window) / expectedMatches))
     }
 }

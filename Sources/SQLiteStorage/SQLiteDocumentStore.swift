@@ -22,6 +22,8 @@ package struct SQLiteStorageConfiguration: Sendable {
 /// wait for each other up to `busyTimeout`).
 package final class SQLiteDocumentStore: DocumentStore {
     let database: any DatabaseWriter
+    /// Word counts of the FTS5 indexes, for planning lexical queries.
+    let termStatistics = TermStatistics()
     package let path: String?
 
     /// Opens (creating if needed) the database file and migrates it.

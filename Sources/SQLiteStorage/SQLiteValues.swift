@@ -186,3 +186,11 @@ struct SQLConditions {
         }
     }
 }
+
+extension SQLConditions {
+    /// Adds every clause of `other`, with its arguments.
+    mutating func append(_ other: SQLConditions) {
+        for clause in other.clauses { clauses.append(clause) }
+        arguments += other.arguments
+    }
+}
