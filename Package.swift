@@ -169,6 +169,26 @@ let package = Package(
         ),
 
         .target(
+            name: "ContextSync",
+            dependencies: [
+                "ContextCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ContextSyncTests",
+            dependencies: [
+                "ContextCore",
+                "ContextSync",
+                "ContextTesting",
+                "SQLiteStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
             name: "ContextServer",
             dependencies: [
                 "ContextCore",
@@ -197,6 +217,7 @@ let package = Package(
                 "ContextCore",
                 "ContextProtocol",
                 "ContextServer",
+                "ContextSync",
                 "JSONRPC",
                 "PostgresStorage",
                 "SQLiteStorage",

@@ -6,6 +6,13 @@
 #   scripts/dev-services.sh status   # say whether each one answers (exit 0 only if both do)
 #   scripts/dev-services.sh stop     # stop both and delete their state (data, logs, ports)
 #
+# Faults, for tests of offline fallback and sync (the data is kept; the ports stay the same):
+#   scripts/dev-services.sh pg-kill       # stop PostgreSQL at once (pg_ctl -m immediate)
+#   scripts/dev-services.sh pg-pause      # SIGSTOP every PostgreSQL process: it accepts TCP but never answers
+#   scripts/dev-services.sh pg-resume     # SIGCONT them
+#   scripts/dev-services.sh chroma-kill   # SIGKILL ChromaDB
+#   scripts/dev-services.sh restart       # start whichever of the two is not running, and wait for both
+#
 #   eval "$(scripts/dev-services.sh start)" && swift test --filter PostgresStorageTests
 #
 # stdout carries only `export NAME='value'` lines (MEMCTX_DATABASE_URL, MEMCTX_CHROMA_URL); messages go to
@@ -390,6 +397,51 @@ cmd_stop() {
     say "stopped; removed $state"
 }
 
+pg_processes() {  # the postmaster and its children
+    local pid
+    pid="$(pg_pid)"
+    [ -n "$pid" ] || return 0
+    echo "$pid"
+    pgrep -P "$pid" || true
+}
+
+cmd_fault() {
+    lock
+    load_ports
+    case "$1" in
+        pg-kill)
+            pg_running || fail "PostgreSQL is not running"
+            as_owner "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w -t 30 stop >/dev/null 2>&1 || pg_stop
+            say "PostgreSQL stopped (immediate)"
+            ;;
+        pg-pause)
+            pg_running || fail "PostgreSQL is not running"
+            # children first, so the postmaster cannot notice and restart them
+            pg_processes | tac | xargs -r kill -STOP
+            say "PostgreSQL paused (SIGSTOP)"
+            ;;
+        pg-resume)
+            pg_processes | xargs -r kill -CONT
+            say "PostgreSQL resumed (SIGCONT)"
+            ;;
+        chroma-kill)
+            chroma_running || fail "ChromaDB is not running"
+            kill -KILL "$(chroma_pid)"
+            for _ in $(seq 1 50); do chroma_running || break; sleep 0.1; done
+            rm -f "$chroma_pidfile"
+            say "ChromaDB killed (SIGKILL)"
+            ;;
+        restart)
+            [ -n "$pg_port" ] && [ -n "$chroma_port" ] || fail "services were never started here (scripts/dev-services.sh start)"
+            cd /
+            chroma_start_begin
+            pg_start
+            chroma_start_end
+            say "both answer again"
+            ;;
+    esac
+}
+
 cmd_status() {
     local ok=0
     load_ports
@@ -428,6 +480,7 @@ case "${1:-}" in
     stop) cmd_stop ;;
     status) cmd_status ;;
     env) cmd_env ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) say "usage: $0 start|stop|status|env (see --help)"; exit 2 ;;
+    pg-kill | pg-pause | pg-resume | chroma-kill | restart) cmd_fault "$1" ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) say "usage: $0 start|stop|status|env|pg-kill|pg-pause|pg-resume|chroma-kill|restart (see --help)"; exit 2 ;;
 esac

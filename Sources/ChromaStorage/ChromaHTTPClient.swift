@@ -150,9 +150,11 @@ struct ChromaHTTPClient: Sendable {
                 .invalidInput, "ChromaDB rejected the request: \(detail)", field: isDimension ? "vector" : nil,
                 underlying: underlying)
         case 401, 403:
-            return ContextError(
+            var refused = ContextError(
                 .backendUnavailable, "ChromaDB at \(endpoint) refused access (HTTP \(status)): check the token",
                 underlying: underlying)
+            refused.needsConfiguration = true
+            return refused
         case 404:
             return ContextError(.notFound, "ChromaDB: \(detail)", underlying: underlying)
         case 409:

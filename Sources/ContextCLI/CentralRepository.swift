@@ -1,6 +1,7 @@
 import ChromaStorage
 import ContextCore
 import ContextProtocol
+import ContextSync
 import Foundation
 import Logging
 import PostgresStorage
@@ -37,14 +38,18 @@ struct CentralRepository: Sendable {
         try await vectors.prepare()
     }
 
-    /// `health` asks both backends each time: PostgreSQL for its schema version, ChromaDB for a heartbeat.
-    func healthChecks() -> [String: @Sendable () async -> Health.Backend] {
+    /// `health` asks both backends each time: PostgreSQL for its schema version, ChromaDB for a heartbeat,
+    /// each for at most `timeout` (a stopped server must not stall `health`).
+    func healthChecks(timeout: Duration = .seconds(3)) -> [String: @Sendable () async -> Health.Backend] {
         let store = store
         let vectors = vectors
         return [
             "central": {
                 do {
-                    let version = try await store.schemaVersion() ?? "none"
+                    let version = try await withDeadline(timeout, what: "PostgreSQL at \(store.configuration.endpoint)") {
+                        try await store.probeConnection()
+                        return try await store.schemaVersion()
+                    } ?? "none"
                     return Health.Backend(kind: "postgresql", status: "ok", detail: "\(store.configuration.endpoint), schema \(version)")
                 } catch {
                     return Health.Backend(kind: "postgresql", status: "unavailable", detail: Self.reason(error))
@@ -52,7 +57,9 @@ struct CentralRepository: Sendable {
             },
             "vectors": {
                 do {
-                    try await vectors.heartbeat()
+                    try await withDeadline(timeout, what: "ChromaDB at \(vectors.configuration.endpoint)") {
+                        try await vectors.heartbeat()
+                    }
                     return Health.Backend(kind: "chromadb", status: "ok", detail: vectors.configuration.endpoint)
                 } catch {
                     return Health.Backend(kind: "chromadb", status: "unavailable", detail: Self.reason(error))

@@ -2,6 +2,7 @@ import ChromaStorage
 import ContextCore
 import ContextProtocol
 import ContextServer
+import ContextSync
 import Foundation
 import Logging
 import PostgresStorage
@@ -11,8 +12,9 @@ import SentenceEmbedding
 /// Builds the server from configuration: the one place that picks backends.
 ///
 /// Without `MEMCTX_DATABASE_URL` and `MEMCTX_CHROMA_URL` the repository is the local SQLite file. With both,
-/// it is central: PostgreSQL for the rows, ChromaDB for the vectors. (Falling back to the local file when
-/// the central repository is down arrives with ContextSync; until then a central failure is an error.)
+/// the local file is a replica of the central repository (PostgreSQL for the rows, ChromaDB for the vectors):
+/// writes commit locally with an outbox change and are pushed at once when the central repository can be
+/// reached; reads are central while it is reachable, local otherwise (ContextSync, docs/sync.md).
 enum CompositionRoot {
     /// The repository, ready for requests, for the duration of `body`. Background work (the PostgreSQL
     /// connection pool) runs alongside and is cancelled when `body` returns.
@@ -36,31 +38,78 @@ enum CompositionRoot {
         }
 
         let central = try CentralRepository(environment: environment, logger: logger)
+        var localConfiguration = SQLiteStorageConfiguration(path: environment.databasePath)
+        localConfiguration.recordsChanges = true
+        let local = try openLocalStore(environment, configuration: localConfiguration, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await central.store.run() }
             // Leases made before the pool runs are refused with a warning: let the task start first.
             while !central.store.isRunning { await Task.yield() }
+            let replicator = Replicator(
+                local: local,
+                central: Replicator.Central(
+                    store: central.store, vectors: central.vectors,
+                    prepare: {
+                        try await central.store.probeConnection()
+                        try await central.prepare()
+                    },
+                    probeDatabase: { try await central.store.probeConnection() },
+                    probeVectors: { try await central.vectors.heartbeat() }
+                ),
+                modelID: embedder?.modelID,
+                logger: logger
+            )
             do {
-                try await central.prepare()
+                try await replicator.start(timeout: .milliseconds(1500))
             } catch {
                 group.cancelAll()
                 throw StartupError("the central repository is not usable: \((error as? ContextError)?.message ?? "\(error)")")
             }
-            serviceConfiguration.location = .central
+            group.addTask { await replicator.run() }
+            let store = SyncedDocumentStore(local: local, central: central.store, replicator: replicator)
             let service = ContextService(
-                store: central.store, embedder: embedder, vectorIndex: central.vectors, configuration: serviceConfiguration)
+                store: store, embedder: embedder, replication: replicator, remoteVectors: central.vectors,
+                configuration: serviceConfiguration)
+            configuration.backends["local"] = Health.Backend(kind: "sqlite", status: "ok", detail: environment.databasePath)
             configuration.embedding = embeddingReport(embedder, environment: environment, semantic: service.semantic)
-            configuration.backendChecks = central.healthChecks()
-            logger.debug("central repository ready", metadata: ["postgresql": "\(central.store.configuration.endpoint)"])
+            configuration.backendChecks = central.healthChecks(timeout: .seconds(1))
+            configuration.syncState = { await Self.syncState(replicator, local: local) }
+            configuration.syncNow = { progress in
+                let total = (try? await local.outboxSummary().pending) ?? 0
+                let report = await replicator.sync { report in progress?(report.pushed, max(total, report.pushed)) }
+                return Sync.Result(
+                    central: true, online: report.online, pushed: report.pushed, failed: report.failed,
+                    pending: report.pending, detail: report.error)
+            }
+            logger.debug(
+                "local database with a central repository",
+                metadata: ["postgresql": "\(central.store.configuration.endpoint)", "online": "\(replicator.isOnline)"])
             do {
                 let result = try await body(service, configuration)
                 group.cancelAll()
+                await replicator.shutdown()
                 return result
             } catch {
                 group.cancelAll()
+                await replicator.shutdown()
                 throw error
             }
         }
+    }
+
+    /// What `health` and `stats` say about syncing.
+    static func syncState(_ replicator: Replicator, local: SQLiteDocumentStore) async -> Health.SyncState {
+        let summary = try? await local.outboxSummary()
+        let counters = replicator.counters
+        return Health.SyncState(
+            online: replicator.isOnline,
+            outboxDepth: summary?.pending ?? 0,
+            oldestPending: summary?.oldest,
+            lastSync: counters.lastSync,
+            pushed: counters.pushed,
+            failed: counters.failed,
+            detail: replicator.offlineReason ?? summary?.lastError
+        )
     }
 
     /// The JSON-RPC server over the configured repository, for the duration of `body`.
@@ -74,9 +123,13 @@ enum CompositionRoot {
         }
     }
 
-    static func openLocalStore(_ environment: MemctxEnvironment, logger: Logger) throws -> SQLiteDocumentStore {
+    static func openLocalStore(
+        _ environment: MemctxEnvironment,
+        configuration: SQLiteStorageConfiguration? = nil,
+        logger: Logger
+    ) throws -> SQLiteDocumentStore {
         do {
-            return try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: environment.databasePath))
+            return try SQLiteDocumentStore(configuration: configuration ?? SQLiteStorageConfiguration(path: environment.databasePath))
         } catch {
             logger.error("cannot open the local database", metadata: ["path": "\(environment.databasePath)", "error": "\(error)"])
             throw StartupError("cannot open the local database at \(environment.databasePath): \(error)")

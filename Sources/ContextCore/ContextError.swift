@@ -22,6 +22,9 @@ package struct ContextError: Error, Sendable, CustomStringConvertible {
     package var field: String?
     /// For logs only.
     package var underlying: (any Error)?
+    /// For `backendUnavailable`: the backend answered, but memctx is not set up to use it (wrong password,
+    /// missing extension, TLS refused). Waiting will not help: the configuration must change.
+    package var needsConfiguration = false
 
     package init(_ code: Code, _ message: String, field: String? = nil, underlying: (any Error)? = nil) {
         self.code = code

@@ -102,7 +102,8 @@ extension ContextService {
         switch outcome {
         case .inserted(let saved):
             try await index([.checkpoint(saved)] + (sessionToCreate.map { [.session($0)] } ?? []), at: date)
-            return CheckpointSaved(checkpoint: saved, sessionCreated: newSession != nil, isDuplicate: false, stored: configuration.location)
+            let written = (sessionToCreate.map { [ItemReference(kind: .session, id: $0.id)] } ?? []) + [ItemReference(kind: .checkpoint, id: saved.id)]
+            return CheckpointSaved(checkpoint: saved, sessionCreated: newSession != nil, isDuplicate: false, stored: await stored(written))
         case .existing(let stored):
             guard stored.description == checkpoint.description, stored.sessionID == checkpoint.sessionID || draft.sessionID == nil
             else {
@@ -112,7 +113,8 @@ extension ContextService {
                     field: "id"
                 )
             }
-            return CheckpointSaved(checkpoint: stored, sessionCreated: false, isDuplicate: true, stored: configuration.location)
+            let location = await self.stored([ItemReference(kind: .checkpoint, id: stored.id)])
+            return CheckpointSaved(checkpoint: stored, sessionCreated: false, isDuplicate: true, stored: location)
         }
     }
 

@@ -154,7 +154,7 @@ extension ContextService {
             tokensUsed: Self.estimatedTokens(text),
             tokenBudget: request.tokenBudget,
             mode: mode,
-            source: configuration.location
+            source: await readLocation()
         )
     }
 

@@ -68,7 +68,7 @@ extension ContextService {
 
         if let id = draft.id, let existing = try await storage("reading a pattern", { try await store.pattern(id: id, touch: nil) }) {
             // Saving the same id twice is idempotent.
-            return PatternSaved(pattern: existing, action: .created, similarity: nil, stored: configuration.location)
+            return PatternSaved(pattern: existing, action: .created, similarity: nil, stored: await stored([ItemReference(kind: .pattern, id: existing.id)]))
         }
         // The new pattern's vector decides the merge (cosine) and is stored with it when it is created.
         let vector: [Float]? = await patternVector(pattern)
@@ -90,7 +90,7 @@ extension ContextService {
             if SemanticIndex.text(of: .pattern(merged)) != SemanticIndex.text(of: .pattern(target)) {
                 try await index([.pattern(merged)], at: date)
             }
-            return PatternSaved(pattern: merged, action: .merged, similarity: similarity, stored: configuration.location)
+            return PatternSaved(pattern: merged, action: .merged, similarity: similarity, stored: await stored([ItemReference(kind: .pattern, id: merged.id)]))
         }
         let audit = audit(.pattern, pattern.id, level: level, findings: findings, at: date)
         let toSave = pattern
@@ -104,7 +104,7 @@ extension ContextService {
         } else {
             try await index([.pattern(pattern)], at: date)
         }
-        return PatternSaved(pattern: pattern, action: .created, similarity: nil, stored: configuration.location)
+        return PatternSaved(pattern: pattern, action: .created, similarity: nil, stored: await stored([ItemReference(kind: .pattern, id: pattern.id)]))
     }
 
     private func patternVector(_ pattern: Pattern) async -> [Float]? {

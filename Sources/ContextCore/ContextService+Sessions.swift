@@ -60,7 +60,7 @@ extension ContextService {
         )
         if let id = draft.id, let existing = try await storage("reading a session", { try await store.session(id: id, touch: nil) }) {
             // Saving the same id twice is idempotent.
-            return SessionSaved(session: existing, stored: configuration.location)
+            return SessionSaved(session: existing, stored: await stored([ItemReference(kind: .session, id: existing.id)]))
         }
         session.parentSessionID = draft.parentSessionID
         session.sourceCheckpointID = draft.sourceCheckpointID
@@ -95,7 +95,7 @@ extension ContextService {
         let audit = audit(.session, session.id, level: level, findings: findings, at: date)
         try await storage("saving a session") { try await store.saveSession(session, audit: audit) }
         try await index([.session(session)], at: date)
-        return SessionSaved(session: session, stored: configuration.location)
+        return SessionSaved(session: session, stored: await stored([ItemReference(kind: .session, id: session.id)]))
     }
 
     /// The session, if it exists in scope; marks it accessed.
@@ -184,12 +184,13 @@ extension ContextService {
         if SemanticIndex.text(of: .session(session)) != SemanticIndex.text(of: .session(original)) {
             try await index([.session(session)], at: date)
         }
-        return SessionSaved(session: session, stored: configuration.location)
+        return SessionSaved(session: session, stored: await stored([ItemReference(kind: .session, id: session.id)]))
     }
 
     /// Soft delete (status `deleted`), or with `purge` erase the session and everything attached to it.
+    @discardableResult
     package func deleteSession(id: ItemID, purge: Bool, scope: ProjectScope) async throws(ContextError)
-        -> SessionSaved?
+        -> StorageLocation
     {
         guard var session = try await storage("reading a session", { try await store.session(id: id, touch: nil) }),
             scope.contains(session.project)
@@ -210,12 +211,12 @@ extension ContextService {
                 semantic?.forgetInMemory(.session, ids: [session.id])
                 semantic?.forgetInMemory(.checkpoint, ids: checkpointIDs)
             }
-            return nil
+            return await stored([ItemReference(kind: .session, id: id)])
         }
         session.status = .deleted
         session.updatedAt = max(currentDate(), session.updatedAt)
         try await storage("deleting a session") { try await store.saveSession(session, audit: nil) }
-        return SessionSaved(session: session, stored: configuration.location)
+        return await stored([ItemReference(kind: .session, id: session.id)])
     }
 
     /// The ids of every checkpoint of a session.

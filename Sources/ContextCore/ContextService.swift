@@ -39,6 +39,8 @@ package struct ContextService: Sendable {
     package let store: any DocumentStore
     /// Semantic search and item embeddings; nil without the embedding model (search is then lexical).
     package let semantic: SemanticIndex?
+    /// The central repository behind a local copy (ContextSync), or nil: `store` is the whole repository.
+    package let replication: (any Replication)?
     package let configuration: ContextServiceConfiguration
     package let redactor = Redactor()
     private let now: @Sendable () -> Date
@@ -47,11 +49,18 @@ package struct ContextService: Sendable {
         store: any DocumentStore,
         embedder: (any Embedder)? = nil,
         vectorIndex: (any VectorIndex)? = nil,
+        replication: (any Replication)? = nil,
+        remoteVectors: (any VectorIndex)? = nil,
         configuration: ContextServiceConfiguration = ContextServiceConfiguration(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
-        self.semantic = embedder.map { SemanticIndex(embedder: $0, store: store, central: vectorIndex) }
+        self.replication = replication
+        self.semantic = embedder.map {
+            SemanticIndex(
+                embedder: $0, store: store, central: vectorIndex,
+                remote: remoteVectors.map { remote in (remote, { await replication?.readLocation() == .central }) })
+        }
         var configuration = configuration
         configuration.isSemanticSearchAvailable = embedder != nil
         self.configuration = configuration
@@ -137,6 +146,17 @@ package struct ContextService: Sendable {
             "saved in the central database, but its vector is not in the vector index: \(cause); semantic search will miss it until `memctx reindex`",
             underlying: error
         )
+    }
+
+    /// Where just-written items are: pushed to the central repository first when memctx keeps a local copy.
+    func stored(_ items: [ItemReference]) async -> StorageLocation {
+        guard let replication else { return configuration.location }
+        return await replication.push(items)
+    }
+
+    /// Where reads are answered from now (reported as `source`).
+    package func readLocation() async -> StorageLocation {
+        await replication?.readLocation() ?? configuration.location
     }
 
     /// Wraps a store call so that unexpected errors become `backendUnavailable` with context.

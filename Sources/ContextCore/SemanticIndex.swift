@@ -16,6 +16,10 @@ package final class SemanticIndex: Sendable {
     private let store: any DocumentStore
     /// The central vector index, when the repository is central.
     package let central: (any VectorIndex)?
+    /// With a local copy of a central repository (ContextSync): vectors are kept locally and replicated, and
+    /// queries go to the central index while `isOnline` says so (the local table answers otherwise, and when
+    /// the central index fails).
+    private let remote: (index: any VectorIndex, isOnline: @Sendable () async -> Bool)?
     private let tables: Mutex<[ItemKind: LoadedTable]>
     private let failures = Mutex(0)
 
@@ -25,10 +29,16 @@ package final class SemanticIndex: Sendable {
         var cursor: Int64
     }
 
-    package init(embedder: any Embedder, store: any DocumentStore, central: (any VectorIndex)? = nil) {
+    package init(
+        embedder: any Embedder,
+        store: any DocumentStore,
+        central: (any VectorIndex)? = nil,
+        remote: (index: any VectorIndex, isOnline: @Sendable () async -> Bool)? = nil
+    ) {
         self.embedder = embedder
         self.store = store
         self.central = central
+        self.remote = remote
         self.tables = Mutex([:])
     }
 
@@ -127,6 +137,11 @@ package final class SemanticIndex: Sendable {
         -> [(id: ItemID, score: Float)]
     {
         if let central { return try await central.nearest(to: vector, kind: kind, filter: filter, limit: limit) }
+        if let remote, await remote.isOnline(),
+            let found = try? await remote.index.nearest(to: vector, kind: kind, filter: filter, limit: limit)
+        {
+            return found
+        }
         try await refresh(kind)
         return tables.withLock { tables in
             tables[kind]?.table.nearest(to: vector, filter: filter, limit: limit) ?? []
@@ -137,7 +152,9 @@ package final class SemanticIndex: Sendable {
     package func storedVector(_ kind: ItemKind, id: ItemID) async throws -> [Float]? {
         if let central { return try await central.vectors(kind, ids: [id])[id] }
         try await refresh(kind)
-        return tables.withLock { $0[kind]?.table.vector(of: id) }
+        if let local = tables.withLock({ $0[kind]?.table.vector(of: id) }) { return local }
+        guard let remote, await remote.isOnline() else { return nil }
+        return try? await remote.index.vectors(kind, ids: [id])[id]
     }
 
     /// Loads the table of `kind` on first use; afterwards adds what was written since the last look.

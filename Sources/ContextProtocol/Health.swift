@@ -24,6 +24,8 @@ package enum Health: RPCMethod {
         package var backends: [String: Backend]
         /// The embedding model: whether semantic search is available, and why not.
         package var embedding: Embedding?
+        /// With a central repository: whether it is reachable and what waits to be pushed to it.
+        package var sync: SyncState?
 
         package init(
             status: String,
@@ -86,6 +88,35 @@ package enum Health: RPCMethod {
         package init(kind: String, status: String, detail: String? = nil) {
             self.kind = kind
             self.status = status
+            self.detail = detail
+        }
+    }
+
+    /// The local copy's standing with the central repository.
+    package struct SyncState: Codable, Hashable, Sendable {
+        /// Both central services reachable and the schema ready: writes are pushed at once, reads are central.
+        package var online: Bool
+        /// Changes written here and not yet in the central repository (all processes on this database).
+        package var outboxDepth: Int
+        /// When the oldest of them was written.
+        package var oldestPending: Date?
+        /// When this process last emptied a batch of the outbox into the central repository.
+        package var lastSync: Date?
+        /// Changes this process pushed, and pushes that failed, since it started.
+        package var pushed: Int
+        package var failed: Int
+        /// Why the central repository is not in use, or the last error a push met.
+        package var detail: String?
+
+        package init(
+            online: Bool, outboxDepth: Int, oldestPending: Date?, lastSync: Date?, pushed: Int, failed: Int, detail: String?
+        ) {
+            self.online = online
+            self.outboxDepth = outboxDepth
+            self.oldestPending = oldestPending
+            self.lastSync = lastSync
+            self.pushed = pushed
+            self.failed = failed
             self.detail = detail
         }
     }

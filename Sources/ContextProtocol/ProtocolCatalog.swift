@@ -25,6 +25,7 @@ package enum ProtocolCatalog {
         SearchSessions.self,
         Shutdown.self,
         Stats.self,
+        Sync.self,
         UpdateSession.self,
     ]
 

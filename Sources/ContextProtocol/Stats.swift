@@ -23,6 +23,8 @@ package enum Stats: RPCMethod {
         package var oldestItem: Date?
         package var newestItem: Date?
         package var source: WireStorage
+        /// With a central repository: the sync counters (as in `health`).
+        package var sync: Health.SyncState?
         package init(
             project: String,
             sessions: [String: Int],

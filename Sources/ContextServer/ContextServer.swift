@@ -18,7 +18,7 @@ package final class ContextServer: MessageDispatcher {
         registry.registerCheckpoints(service)
         registry.registerPatterns(service)
         registry.registerSearch(service)
-        registry.registerContext(service)
+        registry.registerContext(service, configuration: configuration)
         self.registry = registry
         self.lifecycle = lifecycle
     }

@@ -32,7 +32,7 @@ extension MethodRegistry {
                 id: try WireMapping.id(params.id, field: "id"),
                 scope: try service.scope(for: params.project)
             )
-            return GetCheckpoint.Result(checkpoint: WireMapping.wire(checkpoint), source: WireMapping.storage(service.configuration.location))
+            return GetCheckpoint.Result(checkpoint: WireMapping.wire(checkpoint), source: WireMapping.storage(await service.readLocation()))
         }
         register(ListCheckpoints.self) { params, _ in
             let filter = try WireMapping.listFilter(
@@ -49,7 +49,7 @@ extension MethodRegistry {
             return ListCheckpoints.Result(
                 checkpoints: page.items.map(WireMapping.wire),
                 nextCursor: page.nextCursor,
-                source: WireMapping.storage(service.configuration.location)
+                source: WireMapping.storage(await service.readLocation())
             )
         }
     }

@@ -4,7 +4,7 @@ import JSONRPC
 
 extension MethodRegistry {
     /// `loadContext`, `stats`.
-    mutating func registerContext(_ service: ContextService) {
+    mutating func registerContext(_ service: ContextService, configuration: ServerConfiguration) {
         register(LoadContext.self) { params, _ in
             var request = ContextRequest(
                 query: params.query,
@@ -62,7 +62,7 @@ extension MethodRegistry {
             sessions["total"] = statistics.sessionsByStatus.values.reduce(0, +)
             var patterns = Dictionary(uniqueKeysWithValues: PatternType.allCases.map { ($0.rawValue, statistics.patternsByType[$0] ?? 0) })
             patterns["total"] = statistics.patternsByType.values.reduce(0, +)
-            return Stats.Result(
+            var result = Stats.Result(
                 project: scope.projectName ?? "*",
                 sessions: sessions,
                 checkpoints: statistics.checkpoints,
@@ -71,8 +71,10 @@ extension MethodRegistry {
                 tags: statistics.tags,
                 oldestItem: statistics.oldestItem,
                 newestItem: statistics.newestItem,
-                source: WireMapping.storage(service.configuration.location)
+                source: WireMapping.storage(await service.readLocation())
             )
+            result.sync = await configuration.syncState?()
+            return result
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import JSONRPC
 
 extension MethodRegistry {
-    /// `ping`, `health`, `rpc.discover`.
+    /// `ping`, `health`, `rpc.discover`, `sync`.
     mutating func registerOperations(configuration: ServerConfiguration) {
         register(Ping.self) { _, _ in EmptyResult() }
         register(Health.self) { _, context in
@@ -22,6 +22,9 @@ extension MethodRegistry {
                 result.backends[role] = await check()
             }
             if result.backends.values.contains(where: { $0.status != "ok" }) { result.status = "degraded" }
+            if let syncState = configuration.syncState {
+                result.sync = await syncState()
+            }
             if let embedding = configuration.embedding {
                 result.embedding = await embedding()
                 if result.embedding?.status == "unavailable" { result.status = "degraded" }
@@ -29,5 +32,14 @@ extension MethodRegistry {
             return result
         }
         register(Discover.self) { _, _ in OpenRPCDocument.value }
+        register(Sync.self) { _, _ in
+            guard let syncNow = configuration.syncNow else {
+                return Sync.Result(
+                    central: false, online: false, pushed: 0, failed: 0, pending: 0,
+                    detail: "no central repository is configured (MEMCTX_DATABASE_URL and MEMCTX_CHROMA_URL): nothing to sync"
+                )
+            }
+            return await syncNow(nil)
+        }
     }
 }

@@ -31,7 +31,7 @@ extension MethodRegistry {
                 id: try WireMapping.id(params.id, field: "id"),
                 scope: try service.scope(for: params.project)
             )
-            return GetPattern.Result(pattern: WireMapping.wire(pattern), source: WireMapping.storage(service.configuration.location))
+            return GetPattern.Result(pattern: WireMapping.wire(pattern), source: WireMapping.storage(await service.readLocation()))
         }
         register(ListPatterns.self) { params, _ in
             let filter = try WireMapping.listFilter(
@@ -46,7 +46,7 @@ extension MethodRegistry {
             query.minConfidence = try Validate.unitInterval(params.minConfidence, field: "minConfidence")
             query.includeDeprecated = params.includeDeprecated ?? false
             let page = try await service.patterns(query)
-            return ListPatterns.Result(patterns: page.items.map(WireMapping.wire), nextCursor: page.nextCursor, source: WireMapping.storage(service.configuration.location))
+            return ListPatterns.Result(patterns: page.items.map(WireMapping.wire), nextCursor: page.nextCursor, source: WireMapping.storage(await service.readLocation()))
         }
     }
 }

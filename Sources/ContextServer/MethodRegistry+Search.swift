@@ -20,7 +20,7 @@ extension MethodRegistry {
                 guard case .pattern(let pattern) = hit.item else { return nil }
                 return PatternHit(pattern: WireMapping.wire(pattern), score: rounded(hit.score), signals: hit.signals.mapValues(rounded))
             }
-            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(service.configuration.location), note: note(params.mode, service))
+            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(await service.readLocation()), note: note(params.mode, service))
         }
         register(SearchSessions.self) { params, _ in
             var request = SearchRequest(
@@ -36,7 +36,7 @@ extension MethodRegistry {
                 guard case .session(let session) = hit.item else { return nil }
                 return SessionHit(session: WireMapping.wire(session), score: rounded(hit.score), signals: hit.signals.mapValues(rounded))
             }
-            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(service.configuration.location), note: note(params.mode, service))
+            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(await service.readLocation()), note: note(params.mode, service))
         }
         register(SearchCheckpoints.self) { params, _ in
             var request = SearchRequest(
@@ -53,7 +53,7 @@ extension MethodRegistry {
                 guard case .checkpoint(let checkpoint) = hit.item else { return nil }
                 return CheckpointHit(checkpoint: WireMapping.wire(checkpoint), score: rounded(hit.score), signals: hit.signals.mapValues(rounded))
             }
-            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(service.configuration.location), note: note(params.mode, service))
+            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(await service.readLocation()), note: note(params.mode, service))
         }
         register(Search.self) { params, _ in
             let kinds = (params.kinds ?? WireItemKind.allCases).compactMap { ItemKind(rawValue: $0.rawValue) }
@@ -76,7 +76,7 @@ extension MethodRegistry {
                 }
                 return wire
             }
-            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(service.configuration.location), note: note(params.mode, service))
+            return SearchResult(hits: hits, mode: WireMapping.searchMode(results.mode), source: WireMapping.storage(await service.readLocation()), note: note(params.mode, service))
         }
     }
 }

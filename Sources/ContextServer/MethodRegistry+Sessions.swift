@@ -36,7 +36,7 @@ extension MethodRegistry {
                 query.filter.limit = count
                 checkpoints = try await service.checkpoints(query).items.map(WireMapping.wire)
             }
-            return GetSession.Result(session: WireMapping.wire(session), checkpoints: checkpoints, source: WireMapping.storage(service.configuration.location))
+            return GetSession.Result(session: WireMapping.wire(session), checkpoints: checkpoints, source: WireMapping.storage(await service.readLocation()))
         }
         register(ListSessions.self) { params, _ in
             let filter = try WireMapping.listFilter(
@@ -48,7 +48,7 @@ extension MethodRegistry {
                 cursor: params.cursor
             )
             let page = try await service.sessions(SessionQuery(filter: filter, status: WireMapping.status(params.status)))
-            return ListSessions.Result(sessions: page.items.map(WireMapping.wire), nextCursor: page.nextCursor, source: WireMapping.storage(service.configuration.location))
+            return ListSessions.Result(sessions: page.items.map(WireMapping.wire), nextCursor: page.nextCursor, source: WireMapping.storage(await service.readLocation()))
         }
         register(UpdateSession.self) { params, _ in
             var changes = SessionChanges()
@@ -77,8 +77,8 @@ extension MethodRegistry {
         register(DeleteSession.self) { params, _ in
             let id = try WireMapping.id(params.id, field: "id")
             let purge = params.purge ?? false
-            _ = try await service.deleteSession(id: id, purge: purge, scope: try service.scope(for: params.project))
-            return DeleteSession.Result(id: id.description, deleted: true, purged: purge, stored: WireMapping.storage(service.configuration.location))
+            let stored = try await service.deleteSession(id: id, purge: purge, scope: try service.scope(for: params.project))
+            return DeleteSession.Result(id: id.description, deleted: true, purged: purge, stored: WireMapping.storage(stored))
         }
     }
 }

@@ -15,6 +15,10 @@ package struct ServerConfiguration: Sendable {
     package var backendChecks: [String: @Sendable () async -> Health.Backend] = [:]
     /// The embedding model's state, asked for on each `health` call (it may still be loading at start).
     package var embedding: (@Sendable () async -> Health.Embedding)?
+    /// With a central repository: the sync state (`health`, `stats`) and a forced sync (`sync`).
+    package var syncState: (@Sendable () async -> Health.SyncState)?
+    /// The forced sync reports the changes pushed so far and how many were waiting when it began.
+    package var syncNow: (@Sendable (_ progress: (@Sendable (_ pushed: Int, _ total: Int) -> Void)?) async -> Sync.Result)?
 
     package init() {}
 }

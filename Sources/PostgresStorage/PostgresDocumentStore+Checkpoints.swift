@@ -13,6 +13,14 @@ extension PostgresDocumentStore {
             if let existing = try await self.checkpoint(checkpoint.id, on: connection) {
                 return .existing(existing)
             }
+            let erased =
+                try await connection.query(
+                    "SELECT 1 FROM purged_sessions WHERE id = \(checkpoint.sessionID.uuid)",
+                    logger: self.logger
+                ).collect().isEmpty == false
+            if erased {
+                throw ContextError(.notFound, "session \(checkpoint.sessionID) was erased", field: "sessionId")
+            }
             if let newSession {
                 // Another writer may have created it meanwhile: insert only if missing, tags with it.
                 let inserted = try await self.insertIfMissing(newSession, on: connection)

@@ -7,36 +7,76 @@ extension PostgresDocumentStore {
     package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
         try await withTransaction("saving a pattern") { connection in
             // A source session or parent pattern that does not exist (or was purged) is not kept.
-            try await connection.query(
-                """
-                INSERT INTO patterns (
-                    id, project, pattern_type, name, description, template, pattern_json, confidence,
-                    quality_score, frequency, reuse_count, success_rate, source_session_id, parent_pattern_id,
-                    version, is_latest, deprecated, privacy_level, created_at, updated_at, last_used_at)
-                VALUES (
-                    \(pattern.id.uuid), \(pattern.project), \(pattern.patternType.rawValue), \(pattern.name),
-                    \(pattern.description), \(pattern.template), \(pattern.patternJSON)::jsonb, \(pattern.confidence),
-                    \(pattern.qualityScore), \(pattern.frequency), \(pattern.reuseCount), \(pattern.successRate),
-                    (SELECT id FROM sessions WHERE id = \(pattern.sourceSessionID?.uuid)),
-                    (SELECT id FROM patterns WHERE id = \(pattern.parentPatternID?.uuid)),
-                    \(pattern.version), \(pattern.isLatest), \(pattern.deprecated), \(pattern.privacyLevel.rawValue),
-                    \(PostgresTime(pattern.createdAt)), \(PostgresTime(pattern.updatedAt)),
-                    \(pattern.lastUsedAt.map(PostgresTime.init)))
-                ON CONFLICT (id) DO UPDATE SET
-                    project = excluded.project, pattern_type = excluded.pattern_type, name = excluded.name,
-                    description = excluded.description, template = excluded.template,
-                    pattern_json = excluded.pattern_json, confidence = excluded.confidence,
-                    quality_score = excluded.quality_score, frequency = excluded.frequency,
-                    reuse_count = excluded.reuse_count, success_rate = excluded.success_rate,
-                    source_session_id = excluded.source_session_id, parent_pattern_id = excluded.parent_pattern_id,
-                    version = excluded.version, is_latest = excluded.is_latest, deprecated = excluded.deprecated,
-                    privacy_level = excluded.privacy_level, updated_at = excluded.updated_at,
-                    last_used_at = excluded.last_used_at
-                """,
-                logger: self.logger
-            )
+            try await self.upsert(pattern, on: connection)
             try await self.replaceTags(pattern.tags, ofPattern: pattern.id, on: connection)
             if let audit { try await self.insert(audit, on: connection) }
+        }
+    }
+
+    /// Inserts the pattern or replaces every field of the one with its id.
+    func upsert(_ pattern: Pattern, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO patterns (
+                id, project, pattern_type, name, description, template, pattern_json, confidence,
+                quality_score, frequency, reuse_count, success_rate, source_session_id, parent_pattern_id,
+                version, is_latest, deprecated, privacy_level, created_at, updated_at, last_used_at)
+            VALUES (
+                \(pattern.id.uuid), \(pattern.project), \(pattern.patternType.rawValue), \(pattern.name),
+                \(pattern.description), \(pattern.template), \(pattern.patternJSON)::jsonb, \(pattern.confidence),
+                \(pattern.qualityScore), \(pattern.frequency), \(pattern.reuseCount), \(pattern.successRate),
+                (SELECT id FROM sessions WHERE id = \(pattern.sourceSessionID?.uuid)),
+                (SELECT id FROM patterns WHERE id = \(pattern.parentPatternID?.uuid)),
+                \(pattern.version), \(pattern.isLatest), \(pattern.deprecated), \(pattern.privacyLevel.rawValue),
+                \(PostgresTime(pattern.createdAt)), \(PostgresTime(pattern.updatedAt)),
+                \(pattern.lastUsedAt.map(PostgresTime.init)))
+            ON CONFLICT (id) DO UPDATE SET
+                project = excluded.project, pattern_type = excluded.pattern_type, name = excluded.name,
+                description = excluded.description, template = excluded.template,
+                pattern_json = excluded.pattern_json, confidence = excluded.confidence,
+                quality_score = excluded.quality_score, frequency = excluded.frequency,
+                reuse_count = excluded.reuse_count, success_rate = excluded.success_rate,
+                source_session_id = excluded.source_session_id, parent_pattern_id = excluded.parent_pattern_id,
+                version = excluded.version, is_latest = excluded.is_latest, deprecated = excluded.deprecated,
+                privacy_level = excluded.privacy_level, updated_at = excluded.updated_at,
+                last_used_at = excluded.last_used_at
+            """,
+            logger: logger
+        )
+    }
+
+    package func replicatePattern(_ pattern: Pattern, frequencyDelta: Int, changeKey: String) async throws {
+        try await withTransaction("replicating a pattern") { connection in
+            let fresh = try await connection.query(
+                "INSERT INTO applied_changes (key) VALUES (\(changeKey)) ON CONFLICT (key) DO NOTHING RETURNING key",
+                logger: self.logger
+            ).collect()
+            // Applied before (the replica crashed before it could forget the change): nothing more to do.
+            guard !fresh.isEmpty else { return }
+            let current = try await connection.query(
+                "SELECT frequency, updated_at FROM patterns WHERE id = \(pattern.id.uuid) FOR UPDATE",
+                logger: self.logger
+            ).collect().first.map { row in
+                let reader = RowReader(row)
+                return (try reader("frequency", as: Int.self), try reader.date("updated_at"))
+            }
+            guard let (frequency, updatedAt) = current else {
+                try await self.upsert(pattern, on: connection)
+                try await self.replaceTags(pattern.tags, ofPattern: pattern.id, on: connection)
+                return
+            }
+            // Merges made elsewhere add up; the fields follow the newest version (last writer wins).
+            var merged = pattern
+            merged.frequency = frequency + frequencyDelta
+            if pattern.updatedAt >= updatedAt {
+                try await self.upsert(merged, on: connection)
+                try await self.replaceTags(pattern.tags, ofPattern: pattern.id, on: connection)
+            } else if frequencyDelta != 0 {
+                try await connection.query(
+                    "UPDATE patterns SET frequency = \(merged.frequency) WHERE id = \(pattern.id.uuid)",
+                    logger: self.logger
+                )
+            }
         }
     }
 
@@ -100,3 +140,5 @@ extension PostgresDocumentStore {
         }
     }
 }
+
+extension PostgresDocumentStore: CentralReplica {}

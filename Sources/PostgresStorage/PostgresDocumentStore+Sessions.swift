@@ -6,22 +6,26 @@ import PostgresNIO
 extension PostgresDocumentStore {
     package func saveSession(_ session: Session, audit: PrivacyAudit?) async throws {
         try await withTransaction("saving a session") { connection in
-            try await self.upsert(session, on: connection)
+            // An older version than the stored one changes nothing (last writer wins, docs/sync.md).
+            guard try await self.upsert(session, on: connection) else { return }
             try await self.replaceTags(session.tags, ofSession: session.id, on: connection)
             if let audit { try await self.insert(audit, on: connection) }
         }
     }
 
-    /// Inserts the session, or replaces every field of the one with its id but `created_at`.
-    func upsert(_ session: Session, on connection: PostgresConnection) async throws {
+    /// Inserts the session, or replaces every field of the one with its id but `created_at` — unless the
+    /// stored one is newer (`updated_at`; on a tie the version whose text hashes higher wins, so every replica
+    /// picks the same) or the session was erased. True if it wrote.
+    @discardableResult
+    func upsert(_ session: Session, on connection: PostgresConnection) async throws -> Bool {
         try await connection.query(
             """
-            INSERT INTO sessions (
+            INSERT INTO sessions AS current (
                 id, project, title, description, context_summary, privacy_level, status, session_type,
                 conversation, decisions, file_changes, metadata, parent_session_id, source_checkpoint_id,
                 duration_minutes, messages_count, files_changed, pii_detected, pii_redacted,
                 created_at, updated_at, accessed_at, archived_at)
-            VALUES (
+            SELECT
                 \(session.id.uuid), \(session.project), \(session.title), \(session.description),
                 \(session.contextSummary), \(session.privacyLevel.rawValue), \(session.status.rawValue),
                 \(session.sessionType), \(session.conversationJSON)::jsonb, \(PostgresJSON.array(session.decisions))::jsonb,
@@ -29,7 +33,8 @@ extension PostgresDocumentStore {
                 (SELECT id FROM sessions WHERE id = \(session.parentSessionID?.uuid)), \(session.sourceCheckpointID?.uuid),
                 \(session.durationMinutes), \(session.messagesCount), \(session.filesChanged), \(session.piiDetected),
                 \(session.piiRedacted), \(PostgresTime(session.createdAt)), \(PostgresTime(session.updatedAt)),
-                \(session.accessedAt.map(PostgresTime.init)), \(session.archivedAt.map(PostgresTime.init)))
+                \(session.accessedAt.map(PostgresTime.init)), \(session.archivedAt.map(PostgresTime.init))
+            WHERE NOT EXISTS (SELECT 1 FROM purged_sessions WHERE id = \(session.id.uuid))
             ON CONFLICT (id) DO UPDATE SET
                 project = excluded.project, title = excluded.title, description = excluded.description,
                 context_summary = excluded.context_summary, privacy_level = excluded.privacy_level,
@@ -42,9 +47,14 @@ extension PostgresDocumentStore {
                 files_changed = excluded.files_changed, pii_detected = excluded.pii_detected,
                 pii_redacted = excluded.pii_redacted, updated_at = excluded.updated_at,
                 accessed_at = excluded.accessed_at, archived_at = excluded.archived_at
+            WHERE excluded.updated_at > current.updated_at
+                OR (excluded.updated_at = current.updated_at
+                    AND md5(concat_ws('|', excluded.status, excluded.title, excluded.description, excluded.context_summary, excluded.decisions::text))
+                        >= md5(concat_ws('|', current.status, current.title, current.description, current.context_summary, current.decisions::text)))
+            RETURNING id
             """,
             logger: logger
-        )
+        ).collect().isEmpty == false
     }
 
     package func session(id: ItemID, touch: Date?) async throws -> Session? {
@@ -116,6 +126,10 @@ extension PostgresDocumentStore {
                     "SELECT id FROM sessions WHERE id = \(id.uuid) FOR UPDATE",
                     logger: self.logger
                 ).collect().isEmpty == false
+            try await connection.query(
+                "INSERT INTO purged_sessions (id) VALUES (\(id.uuid)) ON CONFLICT (id) DO NOTHING",
+                logger: self.logger
+            )
             guard existed else { return false }
             try await connection.query(
                 """

@@ -280,6 +280,30 @@ extension PostgresDocumentStore {
         }
     }
 
+    /// Connects once, directly (not through the pool), and runs `SELECT 1`: the quickest way to learn whether
+    /// PostgreSQL can be used — a refused connection or a wrong password fails at once, where the pool would
+    /// keep retrying until `connectTimeout`.
+    package func probeConnection() async throws {
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: try configuration.makeConnectionConfiguration(),
+                id: 0,
+                logger: logger
+            )
+            do {
+                try await connection.query("SELECT 1", logger: logger)
+            } catch {
+                try? await connection.close()
+                throw PostgresFailure.map(error, operation: "probing the server", configuration: configuration)
+            }
+            try? await connection.close()
+        } catch let error as ContextError {
+            throw error
+        } catch {
+            throw PostgresFailure.connectionFailed(error, configuration: configuration)
+        }
+    }
+
     /// Why no connection can be had, from one direct connection attempt (bounded by `connectTimeout`).
     private func diagnose(waitingFor operation: String, after timeout: Duration) async -> ContextError {
         do {

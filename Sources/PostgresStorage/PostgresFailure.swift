@@ -17,8 +17,32 @@ enum PostgresFailure {
 
     /// Why a connection attempt failed.
     static func connectionFailed(_ error: any Error, configuration: PostgresConfiguration) -> ContextError {
-        unavailable(
+        var failure = unavailable(
             connectionProblem(error, configuration: configuration), configuration: configuration, underlying: error)
+        failure.needsConfiguration = isConfigurationProblem(error)
+        return failure
+    }
+
+    /// The server answered and refused us (login, database, TLS): not a matter of waiting.
+    static func isConfigurationProblem(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PSQLError:
+            switch error.code {
+            case .server:
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return !["53300", "57P03"].contains(state)
+            case .sslUnsupported, .failedToAddSSLHandler, .authMechanismRequiresPassword, .unsupportedAuthMechanism, .saslError:
+                return true
+            case .connectionError:
+                return error.underlying.map(isConfigurationProblem) ?? false
+            default:
+                return false
+            }
+        case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
+            return true
+        default:
+            return false
+        }
     }
 
     static func connectionProblem(_ error: any Error, configuration: PostgresConfiguration) -> String {
@@ -129,7 +153,9 @@ enum PostgresFailure {
             default:
                 "extension \(name) is not installed and could not be created (SQLSTATE \(sqlState))"
             }
-        return unavailable(cause, configuration: configuration, underlying: underlying)
+        var failure = unavailable(cause, configuration: configuration, underlying: underlying)
+        failure.needsConfiguration = true
+        return failure
     }
 
     /// Deadlocks and serialisation failures: the transaction may simply be run again.

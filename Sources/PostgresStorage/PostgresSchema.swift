@@ -21,7 +21,7 @@ enum PostgresSchema {
     /// and uuid-ossp for ids made by hand in SQL. Created by `migrate()` when missing.
     static let extensions = ["pg_trgm", "pgcrypto", "uuid-ossp"]
 
-    static let migrations = [Migration(name: "v1", statements: v1)]
+    static let migrations = [Migration(name: "v1", statements: v1), Migration(name: "v2", statements: v2)]
 
     static var currentVersion: String { migrations.last!.name }
 
@@ -215,5 +215,24 @@ enum PostgresSchema {
         )
         """,
         "CREATE INDEX embedding_status_model ON embedding_status (model, kind)",
+    ]
+
+    /// Version 2 (offline sync): the ids of erased sessions, so that a change still queued on another machine
+    /// cannot bring an erased session or its checkpoints back (a purge wins over everything, docs/sync.md),
+    /// and the keys of pattern changes applied from replicas, so a replayed merge is counted once. Only ids
+    /// and keys are kept, never text.
+    private static let v2: [PostgresQuery] = [
+        """
+        CREATE TABLE purged_sessions (
+            id uuid PRIMARY KEY,
+            purged_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        """
+        CREATE TABLE applied_changes (
+            key text PRIMARY KEY CHECK (char_length(key) BETWEEN 1 AND 200),
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
     ]
 }

@@ -18,30 +18,36 @@ extension SQLiteDocumentStore {
                 if !exists {
                     try Self.upsert(newSession, in: db)
                     try Self.replaceTags(newSession.tags, of: newSession.id, table: "session_tags", column: "session_id", in: db)
+                    try queueChange(.session, newSession.id, .upsert, in: db)
                 }
             }
-            try db.run(
-                sql: """
-                    INSERT INTO checkpoints (
-                        id, session_id, project, description, content, checkpoint_path, git_commit_hash, git_branch,
-                        tags, metadata, privacy_level, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    checkpoint.id.description, checkpoint.sessionID.description, checkpoint.project,
-                    checkpoint.description, checkpoint.content, checkpoint.checkpointPath, checkpoint.gitCommit,
-                    checkpoint.gitBranch, SQLiteValues.jsonArray(checkpoint.tags), checkpoint.metadataJSON,
-                    checkpoint.privacyLevel.rawValue, Millis(checkpoint.createdAt),
-                ]
-            )
+            try Self.insert(checkpoint, in: db)
             // The session moves to the top of "recently updated" work.
             try db.run(
                 sql: "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?",
                 arguments: [Millis(checkpoint.createdAt), checkpoint.sessionID.description]
             )
             for audit in audits { try Self.insert(audit, in: db) }
+            try queueChange(.checkpoint, checkpoint.id, .upsert, in: db)
             return .inserted(checkpoint)
         }
+    }
+
+    static func insert(_ checkpoint: Checkpoint, in db: Database) throws {
+        try db.run(
+            sql: """
+                INSERT INTO checkpoints (
+                    id, session_id, project, description, content, checkpoint_path, git_commit_hash, git_branch,
+                    tags, metadata, privacy_level, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                checkpoint.id.description, checkpoint.sessionID.description, checkpoint.project,
+                checkpoint.description, checkpoint.content, checkpoint.checkpointPath, checkpoint.gitCommit,
+                checkpoint.gitBranch, SQLiteValues.jsonArray(checkpoint.tags), checkpoint.metadataJSON,
+                checkpoint.privacyLevel.rawValue, Millis(checkpoint.createdAt),
+            ]
+        )
     }
 
     package func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint? {

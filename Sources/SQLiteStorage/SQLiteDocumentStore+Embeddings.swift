@@ -19,6 +19,7 @@ extension SQLiteDocumentStore {
                         Self.blob(embedding.vector), Millis(embedding.createdAt),
                     ]
                 )
+                try queueChange(embedding.kind, embedding.id, .upsert, in: db)
             }
         }
     }

@@ -5,37 +5,45 @@ import GRDB
 extension SQLiteDocumentStore {
     package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
         try await database.write { db in
-            try db.run(
-                sql: """
-                    INSERT INTO patterns (
-                        id, project, pattern_type, name, description, template, pattern_json, confidence,
-                        quality_score, frequency, reuse_count, success_rate, source_session_id, parent_pattern_id,
-                        version, is_latest, deprecated, privacy_level, created_at, updated_at, last_used_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET
-                        project = excluded.project, pattern_type = excluded.pattern_type, name = excluded.name,
-                        description = excluded.description, template = excluded.template,
-                        pattern_json = excluded.pattern_json, confidence = excluded.confidence,
-                        quality_score = excluded.quality_score, frequency = excluded.frequency,
-                        reuse_count = excluded.reuse_count, success_rate = excluded.success_rate,
-                        source_session_id = excluded.source_session_id, parent_pattern_id = excluded.parent_pattern_id,
-                        version = excluded.version, is_latest = excluded.is_latest, deprecated = excluded.deprecated,
-                        privacy_level = excluded.privacy_level, updated_at = excluded.updated_at,
-                        last_used_at = excluded.last_used_at
-                    """,
-                arguments: [
-                    pattern.id.description, pattern.project, pattern.patternType.rawValue, pattern.name,
-                    pattern.description, pattern.template, pattern.patternJSON, pattern.confidence,
-                    pattern.qualityScore, pattern.frequency, pattern.reuseCount, pattern.successRate,
-                    // A source session that does not exist (or was purged) is not kept.
-                    try Self.existingSessionID(pattern.sourceSessionID, in: db), pattern.parentPatternID?.description,
-                    pattern.version, pattern.isLatest, pattern.deprecated, pattern.privacyLevel.rawValue,
-                    Millis(pattern.createdAt), Millis(pattern.updatedAt), pattern.lastUsedAt.map(Millis.init),
-                ]
-            )
+            // A merge (the frequency grew) is queued with how much it added, so merges add up centrally.
+            let previous = try Int.fetchOne(db, sql: "SELECT frequency FROM patterns WHERE id = ?", arguments: [pattern.id.description])
+            let frequencyDelta = previous.map { pattern.frequency - $0 } ?? 0
+            try Self.upsert(pattern, in: db)
             try Self.replaceTags(pattern.tags, of: pattern.id, table: "pattern_tags", column: "pattern_id", in: db)
             if let audit { try Self.insert(audit, in: db) }
+            try queueChange(.pattern, pattern.id, .upsert, frequencyDelta: max(0, frequencyDelta), in: db)
         }
+    }
+
+    static func upsert(_ pattern: Pattern, in db: Database) throws {
+        try db.run(
+            sql: """
+                INSERT INTO patterns (
+                    id, project, pattern_type, name, description, template, pattern_json, confidence,
+                    quality_score, frequency, reuse_count, success_rate, source_session_id, parent_pattern_id,
+                    version, is_latest, deprecated, privacy_level, created_at, updated_at, last_used_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    project = excluded.project, pattern_type = excluded.pattern_type, name = excluded.name,
+                    description = excluded.description, template = excluded.template,
+                    pattern_json = excluded.pattern_json, confidence = excluded.confidence,
+                    quality_score = excluded.quality_score, frequency = excluded.frequency,
+                    reuse_count = excluded.reuse_count, success_rate = excluded.success_rate,
+                    source_session_id = excluded.source_session_id, parent_pattern_id = excluded.parent_pattern_id,
+                    version = excluded.version, is_latest = excluded.is_latest, deprecated = excluded.deprecated,
+                    privacy_level = excluded.privacy_level, updated_at = excluded.updated_at,
+                    last_used_at = excluded.last_used_at
+                """,
+            arguments: [
+                pattern.id.description, pattern.project, pattern.patternType.rawValue, pattern.name,
+                pattern.description, pattern.template, pattern.patternJSON, pattern.confidence,
+                pattern.qualityScore, pattern.frequency, pattern.reuseCount, pattern.successRate,
+                // A source session that does not exist (or was purged) is not kept.
+                try Self.existingSessionID(pattern.sourceSessionID, in: db), pattern.parentPatternID?.description,
+                pattern.version, pattern.isLatest, pattern.deprecated, pattern.privacyLevel.rawValue,
+                Millis(pattern.createdAt), Millis(pattern.updatedAt), pattern.lastUsedAt.map(Millis.init),
+            ]
+        )
     }
 
     private static func existingSessionID(_ id: ItemID?, in db: Database) throws -> String? {

@@ -8,6 +8,7 @@ extension SQLiteDocumentStore {
             try Self.upsert(session, in: db)
             try Self.replaceTags(session.tags, of: session.id, table: "session_tags", column: "session_id", in: db)
             if let audit { try Self.insert(audit, in: db) }
+            try queueChange(.session, session.id, .upsert, in: db)
         }
     }
 
@@ -84,6 +85,8 @@ extension SQLiteDocumentStore {
 
     package func purgeSession(id: ItemID) async throws -> Bool {
         let existed = try await database.write { db -> Bool in
+            // The purge reaches the central repository even for a session this machine never held.
+            try queuePurge(of: id, in: db)
             let id = id.description
             guard try db.exists(sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [id]) else {
                 return false

@@ -12,6 +12,9 @@ package struct SQLiteStorageConfiguration: Sendable {
     package var path: String
     /// How long a write waits for another process's write lock before failing.
     package var busyTimeout: Duration = .seconds(15)
+    /// Whether every write also queues a change in the `outbox`, in its transaction, for the central
+    /// repository (ContextSync sets it when one is configured).
+    package var recordsChanges = false
 
     package init(path: String) { self.path = path }
 }
@@ -25,6 +28,8 @@ package final class SQLiteDocumentStore: DocumentStore {
     /// Word counts of the FTS5 indexes, for planning lexical queries.
     let termStatistics = TermStatistics()
     package let path: String?
+    /// Whether writes queue changes in the outbox (see `SQLiteStorageConfiguration.recordsChanges`).
+    package let recordsChanges: Bool
 
     /// Opens (creating if needed) the database file and migrates it.
     package init(configuration: SQLiteStorageConfiguration) throws {
@@ -40,6 +45,7 @@ package final class SQLiteDocumentStore: DocumentStore {
         }
         database = try DatabasePool(path: configuration.path, configuration: grdb)
         path = configuration.path
+        recordsChanges = configuration.recordsChanges
         try SQLiteSchema.migrator.migrate(database)
     }
 
@@ -59,9 +65,10 @@ package final class SQLiteDocumentStore: DocumentStore {
     }
 
     /// An in-memory database, for tests.
-    package init(inMemory: Void = ()) throws {
+    package init(inMemory: Void = (), recordsChanges: Bool = false) throws {
         database = try DatabaseQueue(configuration: Self.makeConfiguration())
         path = nil
+        self.recordsChanges = recordsChanges
         try SQLiteSchema.migrator.migrate(database)
     }
 

@@ -3,7 +3,7 @@ import GRDB
 /// The versioned schema. Migrations are registered by name and never edited once released (GRDB's rule):
 /// a change is a new migration. Each one also records itself in `db_metadata`.
 enum SQLiteSchema {
-    static let currentVersion = "v2"
+    static let currentVersion = "v3"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -14,6 +14,10 @@ enum SQLiteSchema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: v2)
             try record("v2", in: db)
+        }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: v3)
+            try record("v3", in: db)
         }
         return migrator
     }
@@ -29,6 +33,22 @@ enum SQLiteSchema {
             arguments: [version, version]
         )
     }
+
+    /// Version 3: the outbox is looked up by item (a change already queued for an item is not queued twice,
+    /// and a purge drops the item's queued changes), and a pattern merge carries how much it added to the
+    /// pattern's frequency (merges made on several machines add up centrally). `cached_items` lists the copies
+    /// of central items kept for offline reads (bounded; the oldest are forgotten first).
+    private static let v3 = """
+        CREATE INDEX outbox_item ON outbox(item_kind, item_id);
+        ALTER TABLE outbox ADD COLUMN frequency_delta INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE cached_items (
+            item_kind TEXT NOT NULL CHECK (item_kind IN ('session', 'checkpoint', 'pattern')),
+            item_id TEXT NOT NULL,
+            cached_at INTEGER NOT NULL,
+            PRIMARY KEY (item_kind, item_id)
+        );
+        CREATE INDEX cached_items_age ON cached_items(cached_at);
+        """
 
     /// Version 2: `embeddings` gets a monotonic `seq` (AUTOINCREMENT, renewed by every write since vectors are
     /// written with INSERT OR REPLACE), so a process can pick up the vectors other processes sharing the file

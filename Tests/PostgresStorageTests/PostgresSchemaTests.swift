@@ -8,8 +8,8 @@ struct PostgresSchemaTests {
     @Test func migrationsAreRecordedAndIdempotent() async throws {
         let schema = PostgresTestDatabase.makeSchemaName()
         try await PostgresTestDatabase.withStore(schema: schema) { store in
-            #expect(try await store.schemaVersion() == "v1")
-            #expect(try await store.appliedMigrations() == ["v1"])
+            #expect(try await store.schemaVersion() == "v2")
+            #expect(try await store.appliedMigrations() == ["v1", "v2"])
             let keys = try await store.fetchStrings(unsafeSQL: "SELECT key FROM db_metadata ORDER BY key")
             #expect(keys == ["migration:v1", "schema_version"])
 
@@ -19,7 +19,7 @@ struct PostgresSchemaTests {
             async let first: Void = Self.migrate(configuration)
             async let second: Void = Self.migrate(configuration)
             _ = try await (first, second)
-            #expect(try await store.appliedMigrations() == ["v1"])
+            #expect(try await store.appliedMigrations() == ["v1", "v2"])
             #expect(try await store.fetchStrings(unsafeSQL: "SELECT count(*)::text FROM db_metadata") == ["2"])
         }
     }

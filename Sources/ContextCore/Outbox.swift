@@ -1,0 +1,106 @@
+package import Foundation
+
+/// An item by kind and id.
+package struct ItemReference: Sendable, Hashable {
+    package var kind: ItemKind
+    package var id: ItemID
+
+    package init(kind: ItemKind, id: ItemID) {
+        self.kind = kind
+        self.id = id
+    }
+}
+
+/// What a queued change asks of the central repository.
+package enum OutboxOperation: String, Sendable, Hashable {
+    /// Make the central copy of the item (row and vector) equal to the local one.
+    case upsert
+    /// Erase the session, its checkpoints and their vectors.
+    case purge
+}
+
+/// A change waiting in the local outbox for the central repository.
+package struct OutboxChange: Sendable, Hashable {
+    /// Its place in the outbox (changes are pushed in this order).
+    package var sequence: Int64
+    package var item: ItemReference
+    package var operation: OutboxOperation
+    package var queuedAt: Date
+    /// Failed pushes so far.
+    package var attempts: Int
+    /// For a pattern merged here: how much the merge added to its frequency.
+    package var frequencyDelta: Int
+
+    package init(
+        sequence: Int64, item: ItemReference, operation: OutboxOperation, queuedAt: Date, attempts: Int, frequencyDelta: Int = 0
+    ) {
+        self.sequence = sequence
+        self.item = item
+        self.operation = operation
+        self.queuedAt = queuedAt
+        self.attempts = attempts
+        self.frequencyDelta = frequencyDelta
+    }
+}
+
+/// The outbox at a glance.
+package struct OutboxSummary: Sendable, Hashable {
+    package var pending: Int
+    package var oldest: Date?
+    package var lastError: String?
+
+    package init(pending: Int, oldest: Date?, lastError: String?) {
+        self.pending = pending
+        self.oldest = oldest
+        self.lastError = lastError
+    }
+}
+
+/// How the services reach the central repository when memctx keeps a local copy (ContextSync): writes are
+/// committed locally with a queued change, then pushed.
+package protocol Replication: Sendable {
+    /// Pushes the queued changes of these just-written items now if the central repository can be reached,
+    /// and says where they are: `central` when it has them (rows and vectors), else `local` (the outbox keeps
+    /// them for replay). Never throws and never waits long: an unreachable repository answers from the
+    /// circuit breaker.
+    func push(_ items: [ItemReference]) async -> StorageLocation
+    /// Where reads go now: `central` when it is reachable and nothing this machine wrote is still waiting,
+    /// else `local`.
+    func readLocation() async -> StorageLocation
+}
+
+/// The local side of a synchronised repository (SQLite): the repository itself, plus its outbox of changes
+/// not yet in the central repository.
+package protocol LocalReplica: DocumentStore {
+    /// Claims up to `limit` waiting changes, oldest first (only those of `items` when given), for `lease`;
+    /// a claim that runs out makes the change available to others again.
+    func claimChanges(owner: String, limit: Int, lease: Duration, items: [ItemReference]?) async throws -> [OutboxChange]
+    /// Deletes changes the central repository has now.
+    func completeChanges(_ sequences: [Int64], owner: String) async throws
+    /// Gives back every claim of `owner` (a process shutting down).
+    func releaseClaims(owner: String) async throws
+    /// Gives changes back after a failed push, to be tried again after `retryAfter`.
+    func releaseChanges(_ sequences: [Int64], owner: String, error: String, retryAfter: Duration) async throws
+    func outboxSummary() async throws -> OutboxSummary
+    func hasPendingChanges() async throws -> Bool
+    /// The frequency that merges queued after `sequence` add to the pattern.
+    func pendingFrequencyDelta(of pattern: ItemID, after sequence: Int64) async throws -> Int
+    /// A value shared by the processes on this database (watermarks, counters, this replica's id).
+    func syncState(_ key: String) async throws -> String?
+    func setSyncState(_ key: String, _ value: String) async throws
+    /// This database's id among the central repository's replicas: made once, the same for every process.
+    func replicaID() async throws -> String
+    /// The stored vectors of these items by `model`, with their metadata.
+    func embeddings(_ kind: ItemKind, ids: [ItemID], model: String) async throws -> [ItemEmbedding]
+    /// Keeps copies of items read from the central repository (no change queued; a newer local version or
+    /// one waiting to be pushed is kept instead), forgetting the oldest copies beyond the cache's bound.
+    func cache(_ items: [FoundItem]) async throws
+}
+
+/// The central side of a synchronised repository (PostgreSQL).
+package protocol CentralReplica: DocumentStore {
+    /// Applies a pattern change from a replica once (`changeKey` is remembered): the pattern's fields when
+    /// they are newer than the stored ones, and `frequencyDelta` added to its frequency. A pattern the
+    /// repository lacks is inserted with `frequency` as given.
+    func replicatePattern(_ pattern: Pattern, frequencyDelta: Int, changeKey: String) async throws
+}

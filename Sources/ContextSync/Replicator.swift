@@ -1,0 +1,387 @@
+package import ContextCore
+package import Foundation
+package import Logging
+import Synchronization
+
+/// Pushes the local outbox to the central repository: at once after each write when the central repository
+/// is reachable, and in the background (with backoff) when it comes back. DESIGN.md §6, docs/sync.md.
+///
+/// A change is done (deleted from the outbox) only when PostgreSQL has the row and ChromaDB the vector. Each
+/// push is idempotent (upserts by id; checkpoints insert-once; pattern merges keyed by replica and change),
+/// so a change pushed twice — after a crash, an expired claim, or by two processes — changes nothing more.
+package final class Replicator: Replication {
+    package struct Settings: Sendable {
+        /// How long a write waits for its push before answering `stored: "local"` (the push goes on).
+        package var pushTimeout: Duration = .seconds(2)
+        /// How long a probe of an unreachable service may take.
+        package var probeTimeout: Duration = .seconds(2)
+        /// How long a claim on outbox rows lasts (another process may take them after).
+        package var lease: Duration = .seconds(60)
+        package var batchSize = 100
+        /// How often the background task looks for work when nothing wakes it.
+        package var idleInterval: Duration = .seconds(2)
+
+        package init() {}
+    }
+
+    /// The central services, as closures over the concrete backends (built by the composition root).
+    package struct Central: Sendable {
+        package var store: any CentralReplica
+        package var vectors: any VectorIndex
+        /// Creates the schema and collections if needed (idempotent); run before the first push.
+        package var prepare: @Sendable () async throws -> Void
+        /// A cheap request proving PostgreSQL answers.
+        package var probeDatabase: @Sendable () async throws -> Void
+        /// A cheap request proving ChromaDB answers.
+        package var probeVectors: @Sendable () async throws -> Void
+
+        package init(
+            store: any CentralReplica, vectors: any VectorIndex, prepare: @escaping @Sendable () async throws -> Void,
+            probeDatabase: @escaping @Sendable () async throws -> Void, probeVectors: @escaping @Sendable () async throws -> Void
+        ) {
+            self.store = store
+            self.vectors = vectors
+            self.prepare = prepare
+            self.probeDatabase = probeDatabase
+            self.probeVectors = probeVectors
+        }
+    }
+
+    /// What a sync did.
+    package struct Report: Sendable, Hashable {
+        package var pushed = 0
+        package var failed = 0
+        package var pending = 0
+        package var online = false
+        package var error: String?
+    }
+
+    /// Counters since start-up and the last successful sync (for `health` and `stats`).
+    package struct Counters: Sendable, Hashable {
+        package var pushed = 0
+        package var failed = 0
+        package var lastSync: Date?
+    }
+
+    package let database: CircuitBreaker
+    package let vectorService: CircuitBreaker
+    private let local: any LocalReplica
+    private let central: Central
+    private let modelID: String?
+    private let settings: Settings
+    private let logger: Logger
+    /// This process's name on its claims.
+    private let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    private let state = Mutex(State())
+    private let wakeUp: AsyncStream<Void>.Continuation
+    private let wakeUps: AsyncStream<Void>
+
+    private struct State {
+        var prepared = false
+        var replicaID: String?
+        var counters = Counters()
+        var prepareError: String?
+    }
+
+    package init(local: any LocalReplica, central: Central, modelID: String?, settings: Settings = Settings(), logger: Logger) {
+        self.local = local
+        self.central = central
+        self.modelID = modelID
+        self.settings = settings
+        self.logger = logger
+        database = CircuitBreaker(name: "PostgreSQL", logger: logger)
+        vectorService = CircuitBreaker(name: "ChromaDB", logger: logger)
+        (wakeUps, wakeUp) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Both services reachable and the schema ready.
+    package var isOnline: Bool {
+        state.withLock { $0.prepared } && database.isClosed && vectorService.isClosed
+    }
+
+    package var counters: Counters { state.withLock { $0.counters } }
+
+    /// Why the central repository is not in use, when it is not.
+    package var offlineReason: String? {
+        if let error = database.lastError { return "PostgreSQL: \(error)" }
+        if let error = vectorService.lastError { return "ChromaDB: \(error)" }
+        return state.withLock { $0.prepared ? nil : ($0.prepareError ?? "not contacted yet") }
+    }
+
+    /// At start-up: prepares the central repository, waiting at most `timeout`. A configuration problem
+    /// (wrong password, missing extension, refused token, an API memctx cannot use) is thrown: waiting will
+    /// not fix it. An unreachable or slow repository is not: memctx starts on the local database and the
+    /// background task keeps trying.
+    package func start(timeout: Duration) async throws {
+        do {
+            try await withDeadline(timeout, what: "the central repository", central.prepare)
+            state.withLock {
+                $0.prepared = true
+                $0.prepareError = nil
+            }
+        } catch let error as ContextError where error.code == .backendUnavailable && !error.needsConfiguration {
+            state.withLock { $0.prepareError = error.message }
+            (error.message.hasPrefix("ChromaDB") ? vectorService : database).failed(error.message)
+        }
+    }
+
+    /// Gives back this process's claims (at shutdown): other processes need not wait for the leases.
+    package func shutdown() async {
+        try? await local.releaseClaims(owner: owner)
+    }
+
+    // MARK: Replication
+
+    package func push(_ items: [ItemReference]) async -> StorageLocation {
+        guard isOnline, !items.isEmpty else {
+            wakeUp.yield()
+            return .local
+        }
+        do {
+            let report = try await withDeadline(settings.pushTimeout, what: "the central repository") {
+                try await self.replicate(items: items)
+            }
+            return report.failed == 0 && report.pending == 0 ? .central : .local
+        } catch {
+            note(error, service: database)
+            return .local
+        }
+    }
+
+    package func readLocation() async -> StorageLocation {
+        guard isOnline else { return .local }
+        // Until everything written here is central, the local database is the one that holds it all.
+        guard (try? await local.hasPendingChanges()) == false else { return .local }
+        return .central
+    }
+
+    /// Runs `operation` on a central service now, through its breaker, for at most the push timeout.
+    /// Throws when the service is known to be unreachable or turns out to be.
+    package func call<Value: Sendable>(
+        _ service: CircuitBreaker,
+        _ operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        guard service.isClosed else {
+            throw ContextError(.backendUnavailable, "\(service.name) cannot be reached: \(service.lastError ?? "offline")")
+        }
+        do {
+            let value = try await withDeadline(settings.pushTimeout, what: service.name, operation)
+            service.succeeded()
+            return value
+        } catch {
+            note(error, service: service)
+            throw error
+        }
+    }
+
+    // MARK: Replay
+
+    /// Pushes everything waiting (all processes' changes on this database), until the outbox is empty or a
+    /// service fails. Probes unreachable services first, so `memctx sync` works right after they return.
+    package func sync(progress: (@Sendable (Report) -> Void)? = nil) async -> Report {
+        await probe(force: true)
+        var total = Report()
+        while isOnline {
+            do {
+                let report = try await replicate(items: nil)
+                total.pushed += report.pushed
+                total.failed += report.failed
+                progress?(total)
+                if report.pushed == 0 { break }
+            } catch {
+                total.error = (error as? ContextError)?.message ?? "\(error)"
+                break
+            }
+        }
+        total.online = isOnline
+        total.pending = (try? await local.outboxSummary().pending) ?? 0
+        if total.error == nil, !total.online { total.error = offlineReason }
+        return total
+    }
+
+    /// The background task: replays the outbox whenever there is something to push and the central repository
+    /// can be reached, probing it with backoff while it cannot. Runs until cancelled.
+    package func run() async {
+        while !Task.isCancelled {
+            await probe(force: false)
+            if isOnline, (try? await local.hasPendingChanges()) == true {
+                _ = try? await replicate(items: nil)
+            }
+            await waitForWork()
+        }
+    }
+
+    private func waitForWork() async {
+        let interval = settings.idleInterval
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: interval) }
+            group.addTask { [wakeUps] in
+                for await _ in wakeUps { break }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Prepares the central repository once, and probes each open breaker whose delay has passed (or every
+    /// open one when `force`).
+    private func probe(force: Bool) async {
+        let timeout = settings.probeTimeout
+        if !state.withLock({ $0.prepared }) {
+            let due = [database, vectorService].allSatisfy { $0.isClosed || $0.isDueForProbe }
+            guard force || due else { return }
+            do {
+                try await withDeadline(timeout * 4, what: "preparing the central repository", central.prepare)
+                state.withLock {
+                    $0.prepared = true
+                    $0.prepareError = nil
+                }
+                database.succeeded()
+                vectorService.succeeded()
+                logger.info("central repository ready")
+            } catch {
+                let message = Self.message(error)
+                state.withLock { $0.prepareError = message }
+                (message.hasPrefix("ChromaDB") ? vectorService : database).failed(message)
+                return
+            }
+        }
+        for (breaker, probe) in [(database, central.probeDatabase), (vectorService, central.probeVectors)] {
+            guard !breaker.isClosed, force || breaker.isDueForProbe else { continue }
+            do {
+                try await withDeadline(timeout, what: breaker.name, probe)
+                breaker.succeeded()
+            } catch {
+                breaker.failed(Self.message(error))
+            }
+        }
+    }
+
+    /// Claims a batch (of `items`' changes, or the oldest) and pushes it in order. A change that fails is
+    /// given back with a delay; a service that cannot be reached stops the batch.
+    private func replicate(items: [ItemReference]?) async throws -> Report {
+        let changes = try await local.claimChanges(owner: owner, limit: settings.batchSize, lease: settings.lease, items: items)
+        var report = Report()
+        var done: [Int64] = []
+        var failed: [Int64] = []
+        var failure: String?
+        var index = 0
+        while index < changes.count {
+            let change = changes[index]
+            do {
+                try await apply(change)
+                done.append(change.sequence)
+            } catch {
+                failure = Self.message(error)
+                failed.append(change.sequence)
+                if !isOnline {
+                    // Everything after it waits too, in order.
+                    failed += changes[(index + 1)...].map(\.sequence)
+                    break
+                }
+                logger.warning("a change could not be pushed", metadata: ["kind": "\(change.item.kind.rawValue)", "error": "\(failure ?? "")"])
+            }
+            index += 1
+        }
+        try await local.completeChanges(done, owner: owner)
+        if let failure {
+            try await local.releaseChanges(failed, owner: owner, error: failure, retryAfter: .seconds(1))
+        }
+        report.pushed = done.count
+        report.failed = failed.count
+        state.withLock { state in
+            state.counters.pushed += done.count
+            state.counters.failed += failed.count
+            if !done.isEmpty, failed.isEmpty { state.counters.lastSync = Date() }
+        }
+        if let items, failed.isEmpty {
+            // Changes of these items claimed by another process (or queued again meanwhile) are not central yet.
+            let claimedAll = Set(changes.map(\.item)).isSuperset(of: items)
+            report.pending = claimedAll ? 0 : 1
+        }
+        return report
+    }
+
+    /// Makes the central repository hold the local state of one item (or erases it).
+    private func apply(_ change: OutboxChange) async throws {
+        let id = change.item.id
+        let store = central.store
+        let vectors = central.vectors
+        switch (change.item.kind, change.operation) {
+        case (.session, .purge):
+            // Vectors first, then rows with a tombstone: a later change from elsewhere cannot bring it back.
+            let checkpointIDs = try await call(database) { try await Self.checkpointIDs(ofSession: id, in: store) }
+            try await call(vectorService) {
+                try await vectors.remove(.checkpoint, ids: checkpointIDs)
+                try await vectors.remove(.session, ids: [id])
+            }
+            _ = try await call(database) { try await store.purgeSession(id: id) }
+        case (_, .purge):
+            break
+        case (.session, .upsert):
+            guard let session = try await local.session(id: id, touch: nil) else { return }
+            try await call(database) { try await store.saveSession(session, audit: nil) }
+            try await pushVector(change.item)
+        case (.checkpoint, .upsert):
+            guard let checkpoint = try await local.checkpoints(ids: [id]).first else { return }
+            let session = try await local.sessions(ids: [checkpoint.sessionID]).first
+            do {
+                _ = try await call(database) { try await store.saveCheckpoint(checkpoint, creating: session, audits: []) }
+            } catch let error as ContextError where error.code == .notFound {
+                return  // its session was erased centrally: the purge wins
+            }
+            try await pushVector(change.item)
+        case (.pattern, .upsert):
+            guard var pattern = try await local.patterns(ids: [id]).first else { return }
+            // Merges queued after this change add their own share when they are pushed.
+            let later = try await local.pendingFrequencyDelta(of: id, after: change.sequence)
+            pattern.frequency = max(1, pattern.frequency - later)
+            let key = "\(try await replicaID()):\(change.sequence)"
+            let toSend = pattern
+            try await call(database) {
+                try await store.replicatePattern(toSend, frequencyDelta: change.frequencyDelta, changeKey: key)
+            }
+            try await pushVector(change.item)
+        }
+    }
+
+    /// Upserts the item's local vector into ChromaDB and records it in PostgreSQL (no vector: nothing to do).
+    private func pushVector(_ item: ItemReference) async throws {
+        guard let modelID else { return }
+        let embeddings = try await local.embeddings(item.kind, ids: [item.id], model: modelID)
+        guard !embeddings.isEmpty else { return }
+        let store = central.store
+        let vectors = central.vectors
+        try await call(vectorService) { try await vectors.upsert(embeddings) }
+        try await call(database) { try await store.saveEmbeddings(embeddings) }
+    }
+
+    private func replicaID() async throws -> String {
+        if let id = state.withLock({ $0.replicaID }) { return id }
+        let id = try await local.replicaID()
+        state.withLock { $0.replicaID = id }
+        return id
+    }
+
+    private static func checkpointIDs(ofSession id: ItemID, in store: any DocumentStore) async throws -> [ItemID] {
+        var ids: [ItemID] = []
+        var query = CheckpointQuery(filter: ListFilter(scope: .all), sessionID: id)
+        query.filter.limit = 100
+        while true {
+            let page = try await store.checkpoints(matching: query)
+            ids += page.items.map(\.id)
+            guard let cursor = page.nextCursor else { return ids }
+            query.filter.cursor = cursor
+        }
+    }
+
+    /// Counts an error against the service's breaker when it says the service cannot be reached.
+    private func note(_ error: any Error, service: CircuitBreaker) {
+        guard let error = error as? ContextError, error.code == .backendUnavailable else { return }
+        service.failed(error.message)
+    }
+
+    static func message(_ error: any Error) -> String {
+        (error as? ContextError)?.message ?? "\(error)"
+    }
+}
