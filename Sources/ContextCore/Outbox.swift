@@ -73,8 +73,10 @@ package protocol Replication: Sendable {
 /// not yet in the central repository.
 package protocol LocalReplica: DocumentStore {
     /// Claims up to `limit` waiting changes, oldest first (only those of `items` when given), for `lease`;
-    /// a claim that runs out makes the change available to others again.
-    func claimChanges(owner: String, limit: Int, lease: Duration, items: [ItemReference]?) async throws -> [OutboxChange]
+    /// a claim that runs out makes the change available to others again. A change given back after a failed
+    /// push waits for its retry time unless `now` (a forced sync, or a push right after a write).
+    func claimChanges(owner: String, limit: Int, lease: Duration, items: [ItemReference]?, now: Bool) async throws
+        -> [OutboxChange]
     /// Deletes changes the central repository has now.
     func completeChanges(_ sequences: [Int64], owner: String) async throws
     /// Gives back every claim of `owner` (a process shutting down).
@@ -92,6 +94,8 @@ package protocol LocalReplica: DocumentStore {
     func replicaID() async throws -> String
     /// The stored vectors of these items by `model`, with their metadata.
     func embeddings(_ kind: ItemKind, ids: [ItemID], model: String) async throws -> [ItemEmbedding]
+    /// Keeps vectors of cached items (read from the central vector index; no change queued).
+    func cacheEmbeddings(_ embeddings: [ItemEmbedding]) async throws
     /// Keeps copies of items read from the central repository (no change queued; a newer local version or
     /// one waiting to be pushed is kept instead), forgetting the oldest copies beyond the cache's bound.
     func cache(_ items: [FoundItem]) async throws

@@ -125,6 +125,27 @@ package final class Replicator: Replication {
         }
     }
 
+    /// Keeps local copies of the vectors of items read from the central repository that lack one here, so
+    /// they stay searchable by meaning (and mergeable) offline.
+    package func cacheVectors(of items: [FoundItem]) async {
+        guard let modelID, !items.isEmpty, vectorService.isClosed else { return }
+        let vectors = central.vectors
+        for kind in ItemKind.allCases {
+            let ids = items.filter { $0.kind == kind }.map(\.id)
+            guard !ids.isEmpty,
+                let held = try? await local.embeddings(kind, ids: ids, model: modelID).map(\.id)
+            else { continue }
+            let missing = Array(Set(ids).subtracting(held))
+            guard !missing.isEmpty, let found = try? await call(vectorService, { try await vectors.vectors(kind, ids: missing) })
+            else { continue }
+            let date = Date()
+            let embeddings = found.map { id, vector in
+                ItemEmbedding(kind: kind, id: id, model: modelID, vector: vector, createdAt: date, project: "")
+            }
+            try? await local.cacheEmbeddings(embeddings)
+        }
+    }
+
     /// Gives back this process's claims (at shutdown): other processes need not wait for the leases.
     package func shutdown() async {
         try? await local.releaseClaims(owner: owner)
@@ -205,7 +226,7 @@ package final class Replicator: Replication {
         while !Task.isCancelled {
             await probe(force: false)
             if isOnline, (try? await local.hasPendingChanges()) == true {
-                _ = try? await replicate(items: nil)
+                _ = try? await replicate(items: nil, now: false)
             }
             await waitForWork()
         }
@@ -259,8 +280,9 @@ package final class Replicator: Replication {
 
     /// Claims a batch (of `items`' changes, or the oldest) and pushes it in order. A change that fails is
     /// given back with a delay; a service that cannot be reached stops the batch.
-    private func replicate(items: [ItemReference]?) async throws -> Report {
-        let changes = try await local.claimChanges(owner: owner, limit: settings.batchSize, lease: settings.lease, items: items)
+    private func replicate(items: [ItemReference]?, now: Bool = true) async throws -> Report {
+        let changes = try await local.claimChanges(
+            owner: owner, limit: settings.batchSize, lease: settings.lease, items: items, now: now)
         var report = Report()
         var done: [Int64] = []
         var failed: [Int64] = []

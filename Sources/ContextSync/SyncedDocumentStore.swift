@@ -26,7 +26,11 @@ package final class SyncedDocumentStore: DocumentStore {
             let central = central
             do {
                 let value = try await replicator.call(replicator.database) { try await read(central) }
-                try? await local.cache(keep(value))
+                let items = keep(value)
+                if !items.isEmpty {
+                    try? await local.cache(items)
+                    await replicator.cacheVectors(of: items)
+                }
                 return value
             } catch let error as ContextError where error.code == .backendUnavailable {
                 // Unreachable after all: the breaker is open now, and the local database answers.

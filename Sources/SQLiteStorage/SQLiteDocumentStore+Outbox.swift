@@ -54,12 +54,14 @@ extension SQLiteDocumentStore {
     }
 
     /// Claims up to `limit` waiting changes, oldest first (only those of `items` when given), for `lease`.
-    package func claimChanges(owner: String, limit: Int, lease: Duration, items: [ItemReference]? = nil) async throws
-        -> [OutboxChange]
-    {
+    package func claimChanges(
+        owner: String, limit: Int, lease: Duration, items: [ItemReference]? = nil, now immediately: Bool = false
+    ) async throws -> [OutboxChange] {
         let now = Millis(Date())
         let until = now.value + Int64(lease.components.seconds * 1000)
-        var conditions = "(claimed_until IS NULL OR claimed_until < ?)"
+        // Unclaimed, or claimed and run out; a change waiting to be retried (no owner, a time) only when due.
+        var conditions =
+            immediately ? "(claimed_by IS NULL OR claimed_until < ?)" : "(claimed_until IS NULL OR claimed_until < ?)"
         var arguments = StatementArguments([now.value])
         if let items {
             guard !items.isEmpty else { return [] }
@@ -213,6 +215,24 @@ extension SQLiteDocumentStore {
                 arguments: [UUID().uuidString.lowercased()]
             )
             return try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE key = 'replica_id'") ?? "unknown"
+        }
+    }
+
+    package func cacheEmbeddings(_ embeddings: [ItemEmbedding]) async throws {
+        guard !embeddings.isEmpty else { return }
+        try await database.write { db in
+            for embedding in embeddings {
+                try db.run(
+                    sql: """
+                        INSERT OR REPLACE INTO embeddings (kind, item_id, model, dimension, vector, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        embedding.kind.rawValue, embedding.id.description, embedding.model, embedding.vector.count,
+                        Self.blob(embedding.vector), Millis(embedding.createdAt),
+                    ]
+                )
+            }
         }
     }
 

@@ -11,7 +11,7 @@ struct PostgresSchemaTests {
             #expect(try await store.schemaVersion() == "v2")
             #expect(try await store.appliedMigrations() == ["v1", "v2"])
             let keys = try await store.fetchStrings(unsafeSQL: "SELECT key FROM db_metadata ORDER BY key")
-            #expect(keys == ["migration:v1", "schema_version"])
+            #expect(keys == ["migration:v1", "migration:v2", "schema_version"])
 
             // Again, and from two more stores at once (as processes starting together would): nothing twice.
             try await store.migrate()
@@ -20,7 +20,7 @@ struct PostgresSchemaTests {
             async let second: Void = Self.migrate(configuration)
             _ = try await (first, second)
             #expect(try await store.appliedMigrations() == ["v1", "v2"])
-            #expect(try await store.fetchStrings(unsafeSQL: "SELECT count(*)::text FROM db_metadata") == ["2"])
+            #expect(try await store.fetchStrings(unsafeSQL: "SELECT count(*)::text FROM db_metadata") == ["3"])
         }
     }
 
@@ -46,7 +46,7 @@ struct PostgresSchemaTests {
             #expect(
                 tables == [
                     "sessions", "checkpoints", "patterns", "tags", "session_tags", "pattern_tags", "context_loads",
-                    "privacy_audit", "db_metadata", "embedding_status",
+                    "privacy_audit", "db_metadata", "embedding_status", "purged_sessions", "applied_changes",
                 ]
             )
             let expected = [

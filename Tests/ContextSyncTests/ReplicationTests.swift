@@ -1,0 +1,221 @@
+import ContextCore
+import ContextSync
+import ContextTesting
+import Foundation
+import Logging
+import SQLiteStorage
+import Testing
+
+/// One machine's memctx: a local SQLite replica with its outbox, over a shared (fake) central repository.
+private struct Replica {
+    let local: SQLiteDocumentStore
+    let replicator: Replicator
+    let service: ContextService
+
+    init(central: FakeCentral, vectors: FakeVectorIndex, lease: Duration = .seconds(60), local: SQLiteDocumentStore? = nil) throws {
+        let local = try local ?? SQLiteDocumentStore(recordsChanges: true)
+        var settings = Replicator.Settings()
+        settings.pushTimeout = .seconds(5)
+        settings.lease = lease
+        let embedder = HashingEmbedder()
+        let replicator = Replicator(
+            local: local,
+            central: Replicator.Central(
+                store: central, vectors: vectors, prepare: {},
+                probeDatabase: { _ = try await central.statistics(scope: .all) },
+                probeVectors: { _ = try await vectors.count(.session) }
+            ),
+            modelID: embedder.modelID, settings: settings, logger: Logger(label: "test")
+        )
+        var configuration = ContextServiceConfiguration()
+        configuration.defaultProject = "alpha"
+        self.local = local
+        self.replicator = replicator
+        self.service = ContextService(
+            store: SyncedDocumentStore(local: local, central: central, replicator: replicator),
+            embedder: embedder, replication: replicator, remoteVectors: vectors, configuration: configuration)
+    }
+
+    func start() async throws { try await replicator.start(timeout: .seconds(5)) }
+
+    var pending: Int { get async throws { try await local.outboxSummary().pending } }
+}
+
+@Suite("replication to the central repository")
+struct ReplicationTests {
+    let central = FakeCentral()
+    let vectors = FakeVectorIndex()
+
+    @Test func anOnlineWriteIsCentralAtOnce() async throws {
+        let replica = try Replica(central: central, vectors: vectors)
+        try await replica.start()
+        var draft = CheckpointDraft(description: "deployed the API")
+        draft.content = "blue-green switch done"
+        let saved = try await replica.service.saveCheckpoint(draft)
+        #expect(saved.stored == .central)
+        #expect(try await central.store.checkpoint(id: saved.checkpoint.id, touch: nil) != nil)
+        #expect(try await central.store.session(id: saved.checkpoint.sessionID, touch: nil) != nil)
+        #expect(vectors.ids(.checkpoint) == [saved.checkpoint.id])
+        #expect(vectors.ids(.session) == [saved.checkpoint.sessionID])
+        #expect(try await replica.pending == 0)
+        #expect(await replica.service.readLocation() == .central)
+    }
+
+    @Test func offlineWritesStayLocalAndAreReplayedInOrder() async throws {
+        let replica = try Replica(central: central, vectors: vectors)
+        try await replica.start()
+        central.isDown = true
+        let session = try await replica.service.createSession(SessionDraft(title: "offline work")).session
+        #expect(await replica.service.readLocation() == .local)
+        // The breaker is open: the writes that follow do not call the central repository at all.
+        let callsBefore = central.calls
+        var ids: [ItemID] = []
+        for index in 0..<5 {
+            var draft = CheckpointDraft(description: "step \(index) of the migration")
+            draft.sessionID = session.id
+            let saved = try await replica.service.saveCheckpoint(draft)
+            #expect(saved.stored == .local)
+            ids.append(saved.checkpoint.id)
+        }
+        var changes = SessionChanges()
+        changes.contextSummary = "five steps done"
+        let updated = try await replica.service.updateSession(id: session.id, changes: changes, scope: .all)
+        #expect(updated.stored == .local)
+        #expect(central.calls == callsBefore)
+        // Reads come from the local database, including what was just written.
+        var request = SearchRequest(query: "migration step", kinds: [.checkpoint], scope: .only("alpha"), limit: 10)
+        request.mode = .lexical
+        let found = try await replica.service.search(request)
+        #expect(Set(found.hits.map(\.item.id)) == Set(ids))
+        // The session's changes (create, update) are one queued change: pushing sends its latest state.
+        #expect(try await replica.pending == 6)
+
+        central.isDown = false
+        let report = await replica.replicator.sync()
+        #expect(report.online && report.failed == 0 && report.pending == 0, "\(report)")
+        #expect(report.pushed == 6)
+        #expect(Set(try await central.store.checkpoints(ids: ids).map(\.id)) == Set(ids))
+        #expect(try await central.store.session(id: session.id, touch: nil)?.contextSummary == "five steps done")
+        #expect(vectors.ids(.checkpoint) == Set(ids))
+        #expect(await replica.service.readLocation() == .central)
+    }
+
+    @Test func aChangeIsDoneOnlyWhenTheVectorIndexHasItToo() async throws {
+        let replica = try Replica(central: central, vectors: vectors)
+        try await replica.start()
+        vectors.isDown = true
+        let saved = try await replica.service.saveCheckpoint(CheckpointDraft(description: "vector index away"))
+        #expect(saved.stored == .local)
+        // PostgreSQL has the session's row; the session's change waits for ChromaDB, and the checkpoint's
+        // change after it, in order.
+        #expect(try await central.store.session(id: saved.checkpoint.sessionID, touch: nil) != nil)
+        #expect(try await replica.pending == 2)
+        #expect(await replica.service.readLocation() == .local)
+        vectors.isDown = false
+        let report = await replica.replicator.sync()
+        #expect(report.pending == 0 && report.failed == 0, "\(report)")
+        #expect(vectors.ids(.checkpoint) == [saved.checkpoint.id])
+        #expect(try await central.store.checkpoints(matching: CheckpointQuery(filter: ListFilter(scope: .all))).items.count == 1)
+    }
+
+    @Test func patternMergesOnSeveralMachinesAddUp() async throws {
+        let first = try Replica(central: central, vectors: vectors)
+        let second = try Replica(central: central, vectors: vectors)
+        try await first.start()
+        try await second.start()
+        var draft = PatternDraft(patternType: .workflow, name: "Release checklist")
+        draft.template = "tag, build, publish release notes"
+        let created = try await first.service.savePattern(draft)
+        #expect(created.stored == .central && created.action == .created)
+        // The second machine reads it from the central repository, which keeps a local copy.
+        #expect(try await second.service.pattern(id: created.pattern.id, scope: .all).frequency == 1)
+
+        central.isDown = true
+        #expect(try await first.service.savePattern(draft).action == .merged)
+        #expect(try await second.service.savePattern(draft).action == .merged)
+        #expect(try await second.service.savePattern(draft).action == .merged)
+        central.isDown = false
+        #expect(await first.replicator.sync().pending == 0)
+        #expect(await second.replicator.sync().pending == 0)
+        #expect(try await central.store.pattern(id: created.pattern.id, touch: nil)?.frequency == 4)
+    }
+
+    @Test func aReplayAfterACrashCountsAMergeOnce() async throws {
+        let file = NSTemporaryDirectory() + "memctx-sync-\(UUID().uuidString)/memctx.db"
+        var configuration = SQLiteStorageConfiguration(path: file)
+        configuration.recordsChanges = true
+        let local = try SQLiteDocumentStore(configuration: configuration)
+        let replica = try Replica(central: central, vectors: vectors, lease: .seconds(1), local: local)
+        try await replica.start()
+        var draft = PatternDraft(patternType: .code, name: "Retry with jitter")
+        draft.template = "sleep(base * 2^n + random)"
+        let pattern = try await replica.service.savePattern(draft).pattern
+        central.isDown = true
+        _ = try await replica.service.savePattern(draft)
+        central.isDown = false
+        // A process claims the merge, applies it centrally, and dies before it can forget it.
+        let claimed = try await local.claimChanges(owner: "1-crashed", limit: 10, lease: .seconds(1), items: nil)
+        #expect(claimed.count == 1 && claimed.first?.frequencyDelta == 1)
+        let key = "\(try await local.replicaID()):\(claimed[0].sequence)"
+        try await central.replicatePattern(
+            try #require(try await local.patterns(ids: [pattern.id]).first), frequencyDelta: 1, changeKey: key)
+        #expect(try await central.store.pattern(id: pattern.id, touch: nil)?.frequency == 2)
+        try await Task.sleep(for: .milliseconds(1100))
+        // Another process replays it after the claim ran out: applied once, not twice.
+        let report = await replica.replicator.sync()
+        #expect(report.pushed == 1 && report.pending == 0, "\(report)")
+        #expect(try await central.store.pattern(id: pattern.id, touch: nil)?.frequency == 2)
+    }
+
+    @Test func aPurgeWinsOverChangesQueuedAnywhere() async throws {
+        let first = try Replica(central: central, vectors: vectors)
+        let second = try Replica(central: central, vectors: vectors)
+        try await first.start()
+        try await second.start()
+        let saved = try await first.service.saveCheckpoint(CheckpointDraft(description: "customer call notes"))
+        let session = saved.checkpoint.sessionID
+        // The second machine knows the session and adds to it while offline.
+        _ = try await second.service.session(id: session, scope: .all)
+        central.isDown = true
+        var late = CheckpointDraft(description: "follow-up on the call")
+        late.sessionID = session
+        #expect(try await second.service.saveCheckpoint(late).stored == .local)
+        var more = CheckpointDraft(description: "more notes")
+        more.sessionID = session
+        _ = try await first.service.saveCheckpoint(more)
+        try await first.service.deleteSession(id: session, purge: true, scope: .all)
+        #expect(try await first.pending == 1)
+        central.isDown = false
+        #expect(await first.replicator.sync().pending == 0)
+        #expect(try await central.store.session(id: session, touch: nil) == nil)
+        #expect(try await central.store.checkpoint(id: saved.checkpoint.id, touch: nil) == nil)
+        #expect(vectors.ids(.checkpoint).isEmpty && vectors.ids(.session).isEmpty)
+        // The other machine's queued checkpoint does not bring the session back; its outbox empties.
+        let report = await second.replicator.sync()
+        #expect(report.pending == 0, "\(report)")
+        #expect(try await central.store.checkpoints(matching: CheckpointQuery(filter: ListFilter(scope: .all))).items.isEmpty)
+        #expect(try await central.store.session(id: session, touch: nil) == nil)
+    }
+
+    @Test func sessionUpdatesAreLastWriterWins() async throws {
+        let first = try Replica(central: central, vectors: vectors)
+        let second = try Replica(central: central, vectors: vectors)
+        try await first.start()
+        try await second.start()
+        let session = try await first.service.createSession(SessionDraft(title: "shared")).session
+        _ = try await second.service.session(id: session.id, scope: .all)
+        central.isDown = true
+        var older = SessionChanges()
+        older.contextSummary = "from the first machine"
+        _ = try await first.service.updateSession(id: session.id, changes: older, scope: .all)
+        try await Task.sleep(for: .milliseconds(5))
+        var newer = SessionChanges()
+        newer.contextSummary = "from the second machine, later"
+        _ = try await second.service.updateSession(id: session.id, changes: newer, scope: .all)
+        central.isDown = false
+        // The later edit wins whichever machine syncs last.
+        _ = await second.replicator.sync()
+        _ = await first.replicator.sync()
+        #expect(try await central.store.session(id: session.id, touch: nil)?.contextSummary == "from the second machine, later")
+    }
+}

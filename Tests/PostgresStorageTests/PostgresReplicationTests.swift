@@ -1,0 +1,87 @@
+import ContextCore
+import Foundation
+import PostgresStorage
+import Testing
+
+/// The rules the central repository applies to changes replayed from local replicas (docs/sync.md).
+@Suite("PostgreSQL replication rules", .postgresServer)
+struct PostgresReplicationTests {
+    private static let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    private static func newID() -> ItemID {
+        var generator = SystemRandomNumberGenerator()
+        return ItemID.make(at: start, using: &generator)
+    }
+
+    @Test func anOlderSessionVersionDoesNotOverwriteANewerOne() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            var newer = Session(id: Self.newID(), project: "alpha", title: "newer", privacyLevel: .team, at: Self.start)
+            newer.updatedAt = Self.start.addingTimeInterval(10)
+            try await store.saveSession(newer, audit: nil)
+            var older = newer
+            older.title = "older"
+            older.updatedAt = Self.start.addingTimeInterval(5)
+            try await store.saveSession(older, audit: nil)
+            #expect(try await store.session(id: newer.id, touch: nil)?.title == "newer")
+        }
+    }
+
+    @Test func aTieIsBrokenTheSameWayWhicheverArrivesFirst() async throws {
+        var winners: [String] = []
+        for order in [["a", "b"], ["b", "a"]] {
+            let title = try await PostgresTestDatabase.withStore { store in
+                let id = Self.newID()
+                for title in order {
+                    var session = Session(id: id, project: "alpha", title: "version \(title)", privacyLevel: .team, at: Self.start)
+                    session.updatedAt = Self.start.addingTimeInterval(1)
+                    try await store.saveSession(session, audit: nil)
+                }
+                return try await store.session(id: id, touch: nil)?.title
+            }
+            winners.append(try #require(title))
+        }
+        #expect(winners[0] == winners[1])
+    }
+
+    @Test func anErasedSessionCannotComeBack() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            let session = Session(id: Self.newID(), project: "alpha", title: "to erase", privacyLevel: .team, at: Self.start)
+            try await store.saveSession(session, audit: nil)
+            #expect(try await store.purgeSession(id: session.id))
+            // A change queued elsewhere before the purge arrives afterwards.
+            try await store.saveSession(session, audit: nil)
+            #expect(try await store.session(id: session.id, touch: nil) == nil)
+            let checkpoint = Checkpoint(
+                id: Self.newID(), sessionID: session.id, project: "alpha", description: "late", at: Self.start)
+            await #expect(throws: ContextError.self) {
+                _ = try await store.saveCheckpoint(checkpoint, creating: session, audits: [])
+            }
+            #expect(try await store.session(id: session.id, touch: nil) == nil)
+            #expect(try await store.fetchStrings(unsafeSQL: "SELECT count(*)::text FROM checkpoints") == ["0"])
+        }
+    }
+
+    @Test func aReplicatedMergeIsAddedOnceAndFieldsFollowTheNewestVersion() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            var pattern = Pattern(id: Self.newID(), project: "alpha", patternType: .workflow, name: "Release", at: Self.start)
+            pattern.frequency = 3
+            try await store.replicatePattern(pattern, frequencyDelta: 0, changeKey: "replica-a:1")
+            #expect(try await store.pattern(id: pattern.id, touch: nil)?.frequency == 3)
+            // Two machines merged into it; one merge is replayed twice (a crash before the outbox forgot it).
+            var fromA = pattern
+            fromA.frequency = 4
+            fromA.updatedAt = Self.start.addingTimeInterval(20)
+            fromA.template = "newest template"
+            try await store.replicatePattern(fromA, frequencyDelta: 1, changeKey: "replica-a:2")
+            try await store.replicatePattern(fromA, frequencyDelta: 1, changeKey: "replica-a:2")
+            var fromB = pattern
+            fromB.frequency = 5
+            fromB.updatedAt = Self.start.addingTimeInterval(10)
+            fromB.template = "older template"
+            try await store.replicatePattern(fromB, frequencyDelta: 2, changeKey: "replica-b:7")
+            let stored = try #require(try await store.pattern(id: pattern.id, touch: nil))
+            #expect(stored.frequency == 6)
+            #expect(stored.template == "newest template")
+        }
+    }
+}
