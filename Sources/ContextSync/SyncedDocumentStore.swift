@@ -81,18 +81,20 @@ package final class SyncedDocumentStore: DocumentStore {
         try await local.embeddingCoverage(kind, model: model)
     }
 
-    /// Context loads are this machine's record; they stay local.
+    /// Recorded locally, and centrally too when it is reachable (best effort: a load made offline is this
+    /// machine's record only; it is not queued).
     package func recordContextLoad(_ load: ContextLoad) async throws {
         try await local.recordContextLoad(load)
+        guard replicator.isOnline else { return }
+        let central = central
+        _ = try? await replicator.call(replicator.database) { try await central.recordContextLoad(load) }
     }
 
     // MARK: Reads: central when reachable, else local
 
     package func session(id: ItemID, touch: Date?) async throws -> Session? {
-        // A local item written here (or cached) answers first when it is the newer one; reads do not touch
-        // the central copy (access times are this machine's).
         try await read(
-            central: { try await $0.session(id: id, touch: nil) },
+            central: { try await $0.session(id: id, touch: touch) },
             local: { try await local.session(id: id, touch: touch) },
             keep: { $0.map { [.session($0)] } ?? [] }
         )
@@ -108,7 +110,7 @@ package final class SyncedDocumentStore: DocumentStore {
 
     package func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint? {
         try await read(
-            central: { try await $0.checkpoint(id: id, touch: nil) },
+            central: { try await $0.checkpoint(id: id, touch: touch) },
             local: { try await local.checkpoint(id: id, touch: touch) },
             keep: { $0.map { [.checkpoint($0)] } ?? [] }
         )
@@ -124,7 +126,7 @@ package final class SyncedDocumentStore: DocumentStore {
 
     package func pattern(id: ItemID, touch: Date?) async throws -> Pattern? {
         try await read(
-            central: { try await $0.pattern(id: id, touch: nil) },
+            central: { try await $0.pattern(id: id, touch: touch) },
             local: { try await local.pattern(id: id, touch: touch) },
             keep: { $0.map { [.pattern($0)] } ?? [] }
         )

@@ -61,15 +61,37 @@ struct CentralRepositoryEndToEndTests {
         #expect(!doctor.stdout.contains("wrong-pass-9931"))
     }
 
-    @Test func unreachableServersAreNamedWithTheirCause() throws {
-        let postgres = try run(["call", "health"], ["MEMCTX_DATABASE_URL": "postgres://memctx:pw-77@127.0.0.1:1/memctx?sslmode=disable"])
-        #expect(postgres.status != 0)
-        #expect(postgres.stderr.contains("PostgreSQL at 127.0.0.1:1") && postgres.stderr.contains("connection refused"), "\(postgres.stderr)")
-        #expect(!postgres.stderr.contains("pw-77"))
+    @Test func unreachableServersAreNamedWithTheirCauseAndWritesStayLocal() throws {
+        let postgresURL = "postgres://memctx:pw-77@127.0.0.1:1/memctx?sslmode=disable"
+        let save = try run(["call", "saveCheckpoint", "--params", #"{"description":"written while PostgreSQL is away"}"#], ["MEMCTX_DATABASE_URL": postgresURL])
+        #expect(save.status == 0, "\(save.stderr)")
+        #expect(try JSONValue.parse(save.stdout)["stored"] == "local")
+        #expect(save.stderr.contains("PostgreSQL") && save.stderr.contains("connection refused"), "\(save.stderr)")
+        let postgres = try run(["call", "health"], ["MEMCTX_DATABASE_URL": postgresURL])
+        #expect(postgres.status == 0, "\(postgres.stderr)")
+        let health = try JSONValue.parse(postgres.stdout)
+        #expect(health["status"] == "degraded")
+        #expect(health["backends"]?["central"]?["status"] == "unavailable")
+        let detail = health["backends"]?["central"]?["detail"]?.stringValue ?? ""
+        #expect(detail.contains("PostgreSQL at 127.0.0.1:1") && detail.contains("connection refused"), "\(detail)")
+        #expect(health["sync"]?["online"] == false)
+        #expect(health["sync"]?["outboxDepth"] == 2)  // the checkpoint and the session it created
+        #expect(!postgres.stdout.contains("pw-77") && !postgres.stderr.contains("pw-77"))
+        let sync = try run(["sync"], ["MEMCTX_DATABASE_URL": postgresURL])
+        #expect(sync.status == 1)
+        #expect(try JSONValue.parse(sync.stdout)["pending"] == 2)
+
         let chroma = try run(["call", "health"], ["MEMCTX_CHROMA_URL": "http://127.0.0.1:1"])
-        #expect(chroma.status != 0)
-        #expect(chroma.stderr.contains("ChromaDB at 127.0.0.1:1") && chroma.stderr.contains("unreachable"), "\(chroma.stderr)")
-        #expect(!chroma.stderr.contains("tok-secret-4711"))
+        #expect(chroma.status == 0, "\(chroma.stderr)")
+        let chromaHealth = try JSONValue.parse(chroma.stdout)
+        let chromaDetail = chromaHealth["backends"]?["vectors"]?["detail"]?.stringValue ?? ""
+        #expect(chromaDetail.contains("ChromaDB at 127.0.0.1:1") && chromaDetail.contains("unreachable"), "\(chromaDetail)")
+        #expect(!chroma.stdout.contains("tok-secret-4711") && !chroma.stderr.contains("tok-secret-4711"))
+
+        // Back on the working configuration, the waiting write reaches the central repository.
+        let back = try run(["sync"])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(try JSONValue.parse(back.stdout)["pending"] == 0)
     }
 
     @Test func halfAConfigurationIsRefused() throws {

@@ -23,12 +23,12 @@ struct SQLiteDocumentStoreTests {
         for table in [
             "sessions", "checkpoints", "patterns", "tags", "session_tags", "pattern_tags", "context_loads",
             "privacy_audit", "db_metadata", "embeddings", "outbox", "sync_state", "sessions_fts", "checkpoints_fts",
-            "patterns_fts",
+            "patterns_fts", "cached_items",
         ] {
             #expect(tables.contains(table), "missing table \(table)")
         }
-        #expect(try await store.schemaVersion() == "v2")
-        #expect(try await store.appliedMigrations() == ["v1", "v2"])
+        #expect(try await store.schemaVersion() == "v3")
+        #expect(try await store.appliedMigrations() == ["v1", "v2", "v3"])
         #expect(try await store.fetchStrings("PRAGMA journal_mode") == ["wal"])
         #expect(try await store.fetchStrings("PRAGMA foreign_keys") == ["1"])
         let fileMode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
@@ -38,7 +38,7 @@ struct SQLiteDocumentStoreTests {
         #expect(folderMode == 0o700)
         // Reopening migrates nothing twice.
         let reopened = try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: path))
-        #expect(try await reopened.appliedMigrations() == ["v1", "v2"])
+        #expect(try await reopened.appliedMigrations() == ["v1", "v2", "v3"])
     }
 
     @Test func checkConstraintsGuardTheData() async throws {
