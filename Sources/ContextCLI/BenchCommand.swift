@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a benchmark and print its figures.",
-        subcommands: [RPCBenchCommand.self, StoreBenchCommand.self, EmbedBenchCommand.self, CentralBenchCommand.self]
+        subcommands: [RPCBenchCommand.self, StoreBenchCommand.self, EmbedBenchCommand.self, CentralBenchCommand.self, SyncBenchCommand.self]
     )
 }
 

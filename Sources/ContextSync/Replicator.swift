@@ -81,6 +81,8 @@ package final class Replicator: Replication {
         var replicaID: String?
         var counters = Counters()
         var prepareError: String?
+        /// The preparation under way (migrations may take a while on a busy server; they are not cut short).
+        var preparing: Task<Void, any Error>?
     }
 
     package init(local: any LocalReplica, central: Central, modelID: String?, settings: Settings = Settings(), logger: Logger) {
@@ -113,15 +115,58 @@ package final class Replicator: Replication {
     /// not fix it. An unreachable or slow repository is not: memctx starts on the local database and the
     /// background task keeps trying.
     package func start(timeout: Duration) async throws {
-        do {
-            try await withDeadline(timeout, what: "the central repository", central.prepare)
-            state.withLock {
-                $0.prepared = true
-                $0.prepareError = nil
+        // Reachability first, within the deadline: a refused or hung server means starting offline.
+        for (breaker, probe) in [(database, central.probeDatabase), (vectorService, central.probeVectors)] {
+            do {
+                try await withDeadline(timeout, what: breaker.name, probe)
+            } catch let error as ContextError where error.code == .backendUnavailable && !error.needsConfiguration {
+                state.withLock { $0.prepareError = error.message }
+                breaker.failed(error.message)
+                return
             }
+        }
+        // Both answer: migrations and collections, waited for up to the deadline and then finished in the
+        // background (until they are, memctx works offline).
+        do {
+            try await prepare(waiting: timeout)
         } catch let error as ContextError where error.code == .backendUnavailable && !error.needsConfiguration {
-            state.withLock { $0.prepareError = error.message }
             (error.message.hasPrefix("ChromaDB") ? vectorService : database).failed(error.message)
+        }
+    }
+
+    /// Runs the central repository's preparation once (joining one under way) and waits for it up to
+    /// `timeout`; returns early, without error, if it is still running then. Its error is thrown.
+    private func prepare(waiting timeout: Duration) async throws {
+        let task: Task<Void, any Error>? = state.withLock { state in
+            if state.prepared { return nil }
+            if let preparing = state.preparing { return preparing }
+            let central = central
+            let preparing = Task { [weak self] in
+                do {
+                    try await central.prepare()
+                    self?.state.withLock {
+                        $0.prepared = true
+                        $0.prepareError = nil
+                        $0.preparing = nil
+                    }
+                } catch {
+                    self?.state.withLock {
+                        $0.prepareError = Self.message(error)
+                        $0.preparing = nil
+                    }
+                    throw error
+                }
+            }
+            state.preparing = preparing
+            return preparing
+        }
+        guard let task else { return }
+        do {
+            try await withDeadline(timeout, what: "preparing the central repository") { try await task.value }
+        } catch {
+            // Still running: not an error of the repository.
+            if state.withLock({ $0.preparing != nil && !$0.prepared }) { return }
+            throw error
         }
     }
 
@@ -252,11 +297,9 @@ package final class Replicator: Replication {
             let due = [database, vectorService].allSatisfy { $0.isClosed || $0.isDueForProbe }
             guard force || due else { return }
             do {
-                try await withDeadline(timeout * 4, what: "preparing the central repository", central.prepare)
-                state.withLock {
-                    $0.prepared = true
-                    $0.prepareError = nil
-                }
+                try await withDeadline(timeout, what: "PostgreSQL", central.probeDatabase)
+                try await prepare(waiting: force ? .seconds(120) : timeout)
+                guard state.withLock({ $0.prepared }) else { return }
                 database.succeeded()
                 vectorService.succeeded()
                 logger.info("central repository ready")

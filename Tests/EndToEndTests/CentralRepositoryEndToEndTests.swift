@@ -90,7 +90,7 @@ struct CentralRepositoryEndToEndTests {
 
         // Back on the working configuration, the waiting write reaches the central repository.
         let back = try run(["sync"])
-        #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.status == 0, "\(back.stderr) \(back.stdout)")
         #expect(try JSONValue.parse(back.stdout)["pending"] == 0)
     }
 
