@@ -95,7 +95,7 @@ final class BlackHoleListener: Sendable {
 
     init() throws {
         let socketType = Int32(SOCK_STREAM.rawValue)
-        descriptor = socket(AF_INET, socketType, 0)
+        let descriptor = socket(AF_INET, socketType, 0)
         guard descriptor >= 0 else { throw CommandFailure("cannot open a socket (errno \(errno))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -112,6 +112,7 @@ final class BlackHoleListener: Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
+        self.descriptor = descriptor
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
