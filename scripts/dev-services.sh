@@ -24,7 +24,8 @@
 # Installs when missing: Debian's postgresql-15 (and curl, python3-venv) with apt-get, via sudo when not root;
 # chromadb==1.5.9 from PyPI with pip --no-deps (the server is its Rust extension; ~25 MB, ~2 s).
 # PostgreSQL: database memctx, user postgres (password checked: scram-sha-256 over TCP), extensions pg_trgm, uuid-ossp and pgcrypto,
-# fsync off (test use only). As root, initdb and pg_ctl run as the postgres OS user (initdb refuses root).
+# fsync off (test use only; a killed server still keeps every commit it acknowledged, since synchronous_commit
+# stays on and the OS keeps the written WAL: the fault tests rely on that). As root, initdb and pg_ctl run as the postgres OS user (initdb refuses root).
 set -euo pipefail
 
 pg_version=15
@@ -153,7 +154,7 @@ pg_launch() {  # initdb once, then start the server; returns non-zero (log in $p
     local owner=()
     if [ "$(id -u)" -eq 0 ]; then owner=(runuser -u postgres --); fi
     (detached "${owner[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_log" -w -t 60 -o "-c listen_addresses=127.0.0.1 \
--c port=$pg_port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+-c port=$pg_port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=on -c full_page_writes=off \
 -c max_connections=200" start) </dev/null >"$pg_dir/pg_ctl.log" 2>&1
 }
 

@@ -86,7 +86,7 @@ extension ContextService {
             merged.lastUsedAt = date
             let audit = findings.isEmpty ? nil : audit(.pattern, merged.id, level: level, findings: findings, at: date)
             let toSave = merged
-            try await storage("saving a pattern") { try await store.savePattern(toSave, audit: audit) }
+            merged = try await storage("saving a pattern") { try await store.mergePattern(toSave, audit: audit) }
             if SemanticIndex.text(of: .pattern(merged)) != SemanticIndex.text(of: .pattern(target)) {
                 try await index([.pattern(merged)], at: date)
             }

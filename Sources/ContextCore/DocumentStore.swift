@@ -27,6 +27,10 @@ package protocol DocumentStore: Sendable {
 
     /// Inserts or replaces a pattern by id (tags replaced too), with its privacy audit row.
     func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws
+    /// Saves a pattern merged into (its fields replace the stored ones) and adds 1 to the stored frequency in
+    /// the same transaction, so merges made at once by several processes all count. Returns the pattern as
+    /// stored.
+    func mergePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws -> Pattern
     /// The pattern, or nil; `touch` sets `last_used_at`.
     func pattern(id: ItemID, touch: Date?) async throws -> Pattern?
     func patterns(matching query: PatternQuery) async throws -> Page<Pattern>
@@ -58,4 +62,14 @@ package protocol DocumentStore: Sendable {
     /// Records a `loadContext` call and marks the returned patterns used (`reuse_count` + 1, `last_used_at`).
     func recordContextLoad(_ load: ContextLoad) async throws
     func statistics(scope: ProjectScope) async throws -> Statistics
+}
+
+extension DocumentStore {
+    /// For stores that serve one process (tests): read, add 1, save.
+    package func mergePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws -> Pattern {
+        var merged = pattern
+        if let stored = try await self.pattern(id: pattern.id, touch: nil) { merged.frequency = stored.frequency + 1 }
+        try await savePattern(merged, audit: audit)
+        return merged
+    }
 }

@@ -55,6 +55,10 @@ package final class SyncedDocumentStore: DocumentStore {
         try await local.savePattern(pattern, audit: audit)
     }
 
+    package func mergePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws -> Pattern {
+        try await local.mergePattern(pattern, audit: audit)
+    }
+
     package func purgeSession(id: ItemID) async throws -> Bool {
         try await local.purgeSession(id: id)
     }

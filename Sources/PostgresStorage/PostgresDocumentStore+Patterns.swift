@@ -80,6 +80,20 @@ extension PostgresDocumentStore {
         }
     }
 
+    package func mergePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws -> Pattern {
+        try await withTransaction("merging into a pattern") { connection in
+            var merged = pattern
+            let stored = try await connection.query(
+                "SELECT frequency FROM patterns WHERE id = \(pattern.id.uuid) FOR UPDATE", logger: self.logger
+            ).collect().first.map { try RowReader($0)("frequency", as: Int.self) }
+            merged.frequency = (stored ?? pattern.frequency - 1) + 1
+            try await self.upsert(merged, on: connection)
+            try await self.replaceTags(merged.tags, ofPattern: merged.id, on: connection)
+            if let audit { try await self.insert(audit, on: connection) }
+            return merged
+        }
+    }
+
     package func pattern(id: ItemID, touch: Date?) async throws -> Pattern? {
         try await withConnection("reading a pattern") { connection in
             if let touch {

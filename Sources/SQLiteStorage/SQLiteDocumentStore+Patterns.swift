@@ -5,13 +5,24 @@ import GRDB
 extension SQLiteDocumentStore {
     package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
         try await database.write { db in
-            // A merge (the frequency grew) is queued with how much it added, so merges add up centrally.
-            let previous = try Int.fetchOne(db, sql: "SELECT frequency FROM patterns WHERE id = ?", arguments: [pattern.id.description])
-            let frequencyDelta = previous.map { pattern.frequency - $0 } ?? 0
             try Self.upsert(pattern, in: db)
             try Self.replaceTags(pattern.tags, of: pattern.id, table: "pattern_tags", column: "pattern_id", in: db)
             if let audit { try Self.insert(audit, in: db) }
-            try queueChange(.pattern, pattern.id, .upsert, frequencyDelta: max(0, frequencyDelta), in: db)
+            try queueChange(.pattern, pattern.id, .upsert, in: db)
+        }
+    }
+
+    package func mergePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws -> Pattern {
+        try await database.write { db in
+            var merged = pattern
+            let stored = try Int.fetchOne(db, sql: "SELECT frequency FROM patterns WHERE id = ?", arguments: [pattern.id.description])
+            merged.frequency = (stored ?? pattern.frequency - 1) + 1
+            try Self.upsert(merged, in: db)
+            try Self.replaceTags(merged.tags, of: merged.id, table: "pattern_tags", column: "pattern_id", in: db)
+            if let audit { try Self.insert(audit, in: db) }
+            // Queued with what it added, so merges made on several machines add up centrally.
+            try queueChange(.pattern, merged.id, .upsert, frequencyDelta: 1, in: db)
+            return merged
         }
     }
 
