@@ -84,6 +84,7 @@ package protocol LocalReplica: DocumentStore {
     /// Gives changes back after a failed push, to be tried again after `retryAfter`.
     func releaseChanges(_ sequences: [Int64], owner: String, error: String, retryAfter: Duration) async throws
     func outboxSummary() async throws -> OutboxSummary
+    /// Whether a change waits (one that keeps failing for another reason than reachability does not count).
     func hasPendingChanges() async throws -> Bool
     /// The frequency that merges queued after `sequence` add to the pattern.
     func pendingFrequencyDelta(of pattern: ItemID, after sequence: Int64) async throws -> Int

@@ -20,6 +20,8 @@ package final class Replicator: Replication {
         package var batchSize = 100
         /// How often the background task looks for work when nothing wakes it.
         package var idleInterval: Duration = .seconds(2)
+        /// How long a read waits for this machine's waiting changes to be pushed before it reads locally.
+        package var readDrainTimeout: Duration = .milliseconds(500)
 
         package init() {}
     }
@@ -73,6 +75,9 @@ package final class Replicator: Replication {
     /// This process's name on its claims.
     private let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     private let state = Mutex(State())
+    /// One drain of the whole outbox at a time in this process (the background task's, `sync`'s, a read's):
+    /// a second one would find every row claimed by the first and report nothing pushed.
+    private let drainGate = DrainGate()
     private let wakeUp: AsyncStream<Void>.Continuation
     private let wakeUps: AsyncStream<Void>
 
@@ -216,8 +221,13 @@ package final class Replicator: Replication {
 
     package func readLocation() async -> StorageLocation {
         guard isOnline else { return .local }
+        if (try? await local.hasPendingChanges()) == false { return .central }
+        // Something written here is not central yet: push it now (briefly), so the read can be central.
+        _ = try? await withDeadline(settings.readDrainTimeout, what: "the central repository") {
+            try await self.replicate(items: nil)
+        }
         // Until everything written here is central, the local database is the one that holds it all.
-        guard (try? await local.hasPendingChanges()) == false else { return .local }
+        guard isOnline, (try? await local.hasPendingChanges()) == false else { return .local }
         return .central
     }
 
@@ -324,6 +334,19 @@ package final class Replicator: Replication {
     /// Claims a batch (of `items`' changes, or the oldest) and pushes it in order. A change that fails is
     /// given back with a delay; a service that cannot be reached stops the batch.
     private func replicate(items: [ItemReference]?, now: Bool = true) async throws -> Report {
+        guard items == nil else { return try await replicateBatch(items: items, now: now) }
+        await drainGate.acquire()
+        do {
+            let report = try await replicateBatch(items: nil, now: now)
+            await drainGate.release()
+            return report
+        } catch {
+            await drainGate.release()
+            throw error
+        }
+    }
+
+    private func replicateBatch(items: [ItemReference]?, now: Bool) async throws -> Report {
         let changes = try await local.claimChanges(
             owner: owner, limit: settings.batchSize, lease: settings.lease, items: items, now: now)
         var report = Report()
@@ -442,11 +465,39 @@ package final class Replicator: Replication {
 
     /// Counts an error against the service's breaker when it says the service cannot be reached.
     private func note(_ error: any Error, service: CircuitBreaker) {
+        logger.debug(
+            "a central call failed",
+            metadata: [
+                "service": "\(service.name)", "error": "\(error)",
+                "cause": "\((error as? ContextError)?.underlying.map { String(reflecting: $0) } ?? "")",
+            ])
         guard let error = error as? ContextError, error.code == .backendUnavailable else { return }
         service.failed(error.message)
     }
 
     static func message(_ error: any Error) -> String {
         (error as? ContextError)?.message ?? "\(error)"
+    }
+}
+
+/// An asynchronous mutex: waiters are resumed one at a time, in order.
+actor DrainGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            busy = false
+        } else {
+            waiters.removeFirst().resume()
+        }
     }
 }

@@ -57,7 +57,9 @@ package final class PostgresDocumentStore: DocumentStore {
         guard first else {
             throw ContextError(.internalFailure, "the PostgreSQL store's run() was called twice")
         }
+        logger.debug("PostgreSQL connection pool starting", metadata: ["cancelled": "\(Task.isCancelled)"])
         await client.run()
+        logger.debug("PostgreSQL connection pool stopped", metadata: ["cancelled": "\(Task.isCancelled)"])
     }
 
     /// Whether `run()` has been called (the pool is starting or running).
@@ -272,8 +274,11 @@ extension PostgresDocumentStore {
         } catch {
             do {
                 try await connection.query("ROLLBACK", logger: logger)
-            } catch {
+            } catch let rollbackError {
                 // A connection that cannot roll back must not go back to the pool mid-transaction.
+                logger.debug(
+                    "closing a PostgreSQL connection whose transaction could not be rolled back",
+                    metadata: ["error": "\(String(reflecting: error))", "rollback": "\(String(reflecting: rollbackError))"])
                 try? await connection.close()
             }
             throw error

@@ -151,10 +151,16 @@ extension SQLiteDocumentStore {
         }
     }
 
-    /// Whether any change waits for the central repository.
+    /// Whether any change waits for the central repository (a change that failed `stuckAfter` times for a
+    /// reason other than reachability no longer counts: it is reported, and must not keep every read local).
     package func hasPendingChanges() async throws -> Bool {
-        try await database.read { db in try db.exists(sql: "SELECT 1 FROM outbox LIMIT 1") }
+        try await database.read { db in
+            try db.exists(sql: "SELECT 1 FROM outbox WHERE attempts < ? LIMIT 1", arguments: [Self.stuckAfter])
+        }
     }
+
+    /// Failed pushes after which a change stops holding reads on the local database.
+    static let stuckAfter = 5
 
     /// A value of `sync_state` (watermarks and counters shared by the processes on this file).
     package func syncState(_ key: String) async throws -> String? {

@@ -15,7 +15,9 @@ private struct Replica {
     init(central: FakeCentral, vectors: FakeVectorIndex, lease: Duration = .seconds(60), local: SQLiteDocumentStore? = nil) throws {
         let local = try local ?? SQLiteDocumentStore(recordsChanges: true)
         var settings = Replicator.Settings()
-        settings.pushTimeout = .seconds(5)
+        // Generous: these tests are about the rules, not the deadline, and a loaded CI machine is slow.
+        settings.pushTimeout = .seconds(60)
+        settings.readDrainTimeout = .seconds(60)
         settings.lease = lease
         let embedder = HashingEmbedder()
         let replicator = Replicator(
@@ -36,7 +38,7 @@ private struct Replica {
             embedder: embedder, replication: replicator, remoteVectors: vectors, configuration: configuration)
     }
 
-    func start() async throws { try await replicator.start(timeout: .seconds(5)) }
+    func start() async throws { try await replicator.start(timeout: .seconds(60)) }
 
     var pending: Int { get async throws { try await local.outboxSummary().pending } }
 }
