@@ -418,11 +418,12 @@ cmd_fault() {
         pg-pause)
             pg_running || fail "PostgreSQL is not running"
             # children first, so the postmaster cannot notice and restart them
-            pg_processes | tac | xargs -r kill -STOP
+            # (a backend may end between listing and signalling it: that is not a failure)
+            pg_processes | tac | xargs -r kill -STOP 2>/dev/null || true
             say "PostgreSQL paused (SIGSTOP)"
             ;;
         pg-resume)
-            pg_processes | xargs -r kill -CONT
+            pg_processes | xargs -r kill -CONT 2>/dev/null || true
             say "PostgreSQL resumed (SIGCONT)"
             ;;
         chroma-kill)
