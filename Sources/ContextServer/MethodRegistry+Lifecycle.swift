@@ -23,7 +23,7 @@ extension MethodRegistry {
             context.connection.requestExit(exitCode: lifecycle.isShutdownRequested ? 0 : 1)
         }
         register(CancelRequest.self) { params, context in
-            context.connection.cancelRequest(params.id)
+            context.connection.cancelRequest(params.id, silently: false)
         }
     }
 }

@@ -42,6 +42,8 @@ package final class Connection: ConnectionControl, Sendable {
         var token: UInt64
         var handle: TaskHandle?
         var isCancelled = false
+        /// Cancelled by a client that expects no response (MCP).
+        var isSilent = false
     }
 
     private struct State {
@@ -133,10 +135,11 @@ package final class Connection: ConnectionControl, Sendable {
         }
     }
 
-    package func cancelRequest(_ id: RequestID) {
+    package func cancelRequest(_ id: RequestID, silently: Bool) {
         state.withLock { state in
             guard state.inFlight[id] != nil else { return }
             state.inFlight[id]!.isCancelled = true
+            state.inFlight[id]!.isSilent = silently
             state.inFlight[id]!.handle?.task.cancel()
         }
     }
@@ -166,7 +169,8 @@ package final class Connection: ConnectionControl, Sendable {
                     defer { self.admissions.release() }
                     let response = await self.execute(
                         id: id, method: method, params: params, token: token, framing: framing)
-                    self.send(response, framing: framing)
+                    // Empty: cancelled by a client that expects no response.
+                    if !response.isEmpty { self.send(response, framing: framing) }
                 }
             }
         case .batch(let messages):
@@ -198,7 +202,7 @@ package final class Connection: ConnectionControl, Sendable {
                     }
                     var ordered = [[UInt8]](repeating: [], count: work.count)
                     for await (index, response) in batchGroup { ordered[index] = response }
-                    return ordered
+                    return ordered.filter { !$0.isEmpty }
                 }
                 self.send(ResponsePayload.batch(responses), framing: framing)
             }
@@ -253,7 +257,8 @@ package final class Connection: ConnectionControl, Sendable {
         } else {
             outcome = .failure(CancellationError())
         }
-        let wasCancelled = unregister(id, token: token)
+        let (wasCancelled, isSilent) = unregister(id, token: token)
+        if wasCancelled, isSilent { return [] }
         switch outcome {
         case .success(let result) where !wasCancelled:
             logger.trace("request finished", metadata: ["rpc.method": "\(method)", "rpc.id": "\(id)"])
@@ -303,12 +308,12 @@ package final class Connection: ConnectionControl, Sendable {
         }
     }
 
-    /// Removes the request from the in-flight table; true if it was cancelled meanwhile.
-    private func unregister(_ id: RequestID, token: UInt64) -> Bool {
+    /// Removes the request from the in-flight table; whether it was cancelled meanwhile, and silently.
+    private func unregister(_ id: RequestID, token: UInt64) -> (cancelled: Bool, silently: Bool) {
         state.withLock { state in
-            guard let entry = state.inFlight[id], entry.token == token else { return false }
+            guard let entry = state.inFlight[id], entry.token == token else { return (false, false) }
             state.inFlight[id] = nil
-            return entry.isCancelled
+            return (entry.isCancelled, entry.isSilent)
         }
     }
 

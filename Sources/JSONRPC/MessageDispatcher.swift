@@ -30,8 +30,9 @@ package struct RequestContext: Sendable {
 package protocol ConnectionControl: Sendable {
     /// Stops reading, cancels what is in flight, writes what is pending and ends `run()` with `exitCode`.
     func requestExit(exitCode: Int32)
-    /// Cancels the in-flight request `id`; it is answered with -32800. Unknown ids are ignored.
-    func cancelRequest(_ id: RequestID)
+    /// Cancels the in-flight request `id`; it is answered with -32800 (LSP's `$/cancelRequest`), or not at
+    /// all when `silently` (MCP's `notifications/cancelled`). Unknown ids are ignored.
+    func cancelRequest(_ id: RequestID, silently: Bool)
 }
 
 /// Routes messages to handlers. `Connection` calls it; `MethodRegistry` implements it, and servers may wrap

@@ -64,7 +64,7 @@ func makeTestRegistry(probe: ConcurrencyProbe = ConcurrencyProbe()) -> MethodReg
     registry.register(Crash.self) { _, _ in throw UnexpectedFailure() }
     registry.register(Typed.self) { _, _ in EmptyResult() }
     registry.register(Note.self) { _, _ in probe.noted() }
-    registry.register(CancelNotification.self) { params, context in context.connection.cancelRequest(params.id) }
+    registry.register(CancelNotification.self) { params, context in context.connection.cancelRequest(params.id, silently: false) }
     return registry
 }
 
