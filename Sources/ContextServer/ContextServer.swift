@@ -84,6 +84,16 @@ package final class ContextServer: MessageDispatcher {
             return try WireCoding.encode(MCP.tools)
         case "tools/call":
             return try WireCoding.encode(try await callTool(params: params, context: context))
+        case "resources/list":
+            return try WireCoding.encode(try await listResources(context: context))
+        case "resources/templates/list":
+            return try WireCoding.encode(MCP.resourceTemplates)
+        case "resources/read":
+            return try WireCoding.encode(try await readResource(params: params, context: context))
+        case "prompts/list":
+            return try WireCoding.encode(MCP.prompts)
+        case "prompts/get":
+            return try WireCoding.encode(try await prompt(params: params, context: context))
         default:
             break
         }
@@ -111,6 +121,79 @@ package final class ContextServer: MessageDispatcher {
             if wire.code == .requestCancelled { throw CancellationError() }
             return MCP.toolResult(failure: wire, tool: name)
         }
+    }
+
+    /// Calls a method of the table with `params`, decoding its result.
+    private func call(_ method: String, _ params: JSONValue, context: RequestContext) async throws -> JSONValue {
+        let bytes = try await registry.handleRequest(method, params: RawJSON(ArraySlice(try WireCoding.encode(params))), context: context)
+        return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    /// `resources/list`: the 20 most recent sessions and checkpoints of the default project.
+    private func listResources(context: RequestContext) async throws -> JSONValue {
+        var resources: [JSONValue] = []
+        if case .array(let sessions)? = try await call("listSessions", ["limit": 20], context: context)["sessions"] {
+            for session in sessions {
+                guard let id = session["id"]?.stringValue else { continue }
+                resources.append([
+                    "uri": .string("memctx://sessions/\(id)"), "name": session["title"] ?? .string(id),
+                    "description": .string("session of \(session["project"]?.stringValue ?? "?"), updated \(session["updatedAt"]?.stringValue ?? "?")"),
+                    "mimeType": "application/json",
+                ])
+            }
+        }
+        if case .array(let checkpoints)? = try await call("listCheckpoints", ["limit": 20], context: context)["checkpoints"] {
+            for checkpoint in checkpoints {
+                guard let id = checkpoint["id"]?.stringValue else { continue }
+                resources.append([
+                    "uri": .string("memctx://checkpoints/\(id)"), "name": checkpoint["description"] ?? .string(id),
+                    "description": .string("checkpoint of \(checkpoint["createdAt"]?.stringValue ?? "?")"),
+                    "mimeType": "application/json",
+                ])
+            }
+        }
+        return ["resources": .array(resources)]
+    }
+
+    private func readResource(params: RawJSON?, context: RequestContext) async throws -> JSONValue {
+        guard let raw = params, case .object(let object) = try WireCoding.decodeParams(JSONValue.self, from: raw),
+            let uri = object["uri"]?.stringValue
+        else { throw JSONRPCError.invalidParams(field: "uri", reason: "is required") }
+        guard let (method, arguments) = MCP.resource(uri) else {
+            throw JSONRPCError.invalidParams(
+                field: "uri", reason: "is not a memctx resource (memctx://sessions/{id} or memctx://checkpoints/{id})")
+        }
+        let value = try await call(method, arguments, context: context)
+        let text = String(decoding: try WireCoding.encode(value), as: UTF8.self)
+        return ["contents": [["uri": .string(uri), "mimeType": "application/json", "text": .string(text)]]]
+    }
+
+    /// `prompts/get` for `resume`: the context `loadContext` packs for the query, as a user message.
+    private func prompt(params: RawJSON?, context: RequestContext) async throws -> JSONValue {
+        guard let raw = params, case .object(let object) = try WireCoding.decodeParams(JSONValue.self, from: raw) else {
+            throw JSONRPCError.invalidParams(field: "name", reason: "is required")
+        }
+        guard object["name"] == "resume" else {
+            throw JSONRPCError.invalidParams(field: "name", reason: "is not a prompt of this server (prompts/list lists them)")
+        }
+        let arguments = object["arguments"] ?? [:]
+        guard let query = arguments["query"]?.stringValue, !query.isEmpty else {
+            throw JSONRPCError.invalidParams(field: "arguments.query", reason: "is required: what you are about to work on")
+        }
+        var request: [String: JSONValue] = ["query": .string(query)]
+        if let project = arguments["project"]?.stringValue, !project.isEmpty { request["project"] = .string(project) }
+        // Prompt arguments are strings.
+        if let budget = arguments["tokenBudget"]?.stringValue, let value = Int(budget) { request["tokenBudget"] = .int(Int64(value)) }
+        let loaded = try await call("loadContext", .object(request), context: context)
+        let packed = loaded["context"]?.stringValue ?? ""
+        let text =
+            packed.isEmpty
+            ? "memctx has nothing stored yet that matches \"\(query)\". Save checkpoints as you work (saveCheckpoint)."
+            : "Here is what memctx remembers that is relevant to \"\(query)\". Use it to resume the work:\n\n\(packed)"
+        return [
+            "description": .string("Context for: \(query)"),
+            "messages": [["role": "user", "content": ["type": "text", "text": .string(text)]]],
+        ]
     }
 
     /// Whether the params mention `"_meta"` at all (a byte search, so other requests pay nothing).

@@ -24,8 +24,53 @@ enum MCP {
     }
 
     static var capabilities: JSONValue {
-        ["tools": ["listChanged": false]]
+        [
+            "tools": ["listChanged": false], "resources": ["listChanged": false, "subscribe": false],
+            "prompts": ["listChanged": false],
+        ]
     }
+
+    // MARK: Resources and prompts
+
+    static let resourceTemplates: JSONValue = [
+        "resourceTemplates": [
+            [
+                "uriTemplate": "memctx://sessions/{id}", "name": "session",
+                "description": "A work session: its fields and its latest checkpoints (getSession).",
+                "mimeType": "application/json",
+            ],
+            [
+                "uriTemplate": "memctx://checkpoints/{id}", "name": "checkpoint",
+                "description": "A checkpoint recorded during a session (getCheckpoint).", "mimeType": "application/json",
+            ],
+        ]
+    ]
+
+    /// `resources/read`: the method and params behind a `memctx://` URI.
+    static func resource(_ uri: String) -> (method: String, params: JSONValue)? {
+        for (prefix, method) in [("memctx://sessions/", "getSession"), ("memctx://checkpoints/", "getCheckpoint")] {
+            guard uri.hasPrefix(prefix) else { continue }
+            let id = String(uri.dropFirst(prefix.count))
+            guard !id.isEmpty, !id.contains("/") else { return nil }
+            return (method, ["id": .string(id), "project": "*"])
+        }
+        return nil
+    }
+
+    static let prompts: JSONValue = [
+        "prompts": [
+            [
+                "name": "resume",
+                "title": "Resume work",
+                "description": "Load what memctx remembers about a task (checkpoints, patterns, decisions) to continue it.",
+                "arguments": [
+                    ["name": "query", "description": "What you are about to work on.", "required": true],
+                    ["name": "project", "description": "The project (default: the server's).", "required": false],
+                    ["name": "tokenBudget", "description": "At most this many tokens of context (default 2000).", "required": false],
+                ],
+            ]
+        ]
+    ]
 
     static let instructions =
         "memctx is the memory of your past work: call loadContext with the task at hand before starting, saveCheckpoint after each meaningful step, and searchPatterns / savePattern for reusable solutions."

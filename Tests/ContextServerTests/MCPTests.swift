@@ -124,3 +124,59 @@ struct MCPTests {
         #expect(plain["result"]?["resultType"] == nil)
     }
 }
+
+@Suite("MCP resources and prompts")
+struct MCPResourceTests {
+    @Test func recentItemsAreResourcesAndResumeLoadsContext() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let client = InProcessClient(dispatcher: makeServer(logger: logger), framing: .ndjson)
+        let saved = try #require(
+            try await client.call(
+                #"{"jsonrpc":"2.0","id":1,"method":"saveCheckpoint","params":{"description":"Fixed the login redirect loop","content":"the cookie path was wrong"}}"#))
+        let checkpoint = try #require(saved["result"]?["checkpoint"]?["id"]?.stringValue)
+        let session = try #require(saved["result"]?["sessionId"]?.stringValue)
+
+        let listed = try #require(try await client.call(#"{"jsonrpc":"2.0","id":2,"method":"resources/list"}"#))
+        guard case .array(let resources)? = listed["result"]?["resources"] else {
+            Issue.record("no resources")
+            return
+        }
+        let uris = Set(resources.compactMap { $0["uri"]?.stringValue })
+        #expect(uris.contains("memctx://sessions/\(session)") && uris.contains("memctx://checkpoints/\(checkpoint)"))
+
+        let read = try #require(
+            try await client.call(#"{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"memctx://checkpoints/\#(checkpoint)"}}"#))
+        guard case .array(let contents)? = read["result"]?["contents"], let text = contents.first?["text"]?.stringValue else {
+            Issue.record("no contents")
+            return
+        }
+        #expect(try JSONValue.parse(text)["checkpoint"]?["description"] == "Fixed the login redirect loop")
+        let bad = try #require(try await client.call(#"{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"file:///etc/passwd"}}"#))
+        #expect(bad["error"]?["code"] == -32602)
+
+        let templates = try #require(try await client.call(#"{"jsonrpc":"2.0","id":5,"method":"resources/templates/list"}"#))
+        guard case .array(let templateList)? = templates["result"]?["resourceTemplates"] else {
+            Issue.record("no templates")
+            return
+        }
+        let uriTemplates = templateList.compactMap { $0["uriTemplate"]?.stringValue }
+        #expect(uriTemplates.contains("memctx://sessions/{id}"))
+
+        let prompts = try #require(try await client.call(#"{"jsonrpc":"2.0","id":6,"method":"prompts/list"}"#))
+        guard case .array(let promptList)? = prompts["result"]?["prompts"] else {
+            Issue.record("no prompts")
+            return
+        }
+        #expect(promptList.first?["name"] == "resume")
+        let prompt = try #require(
+            try await client.call(
+                #"{"jsonrpc":"2.0","id":7,"method":"prompts/get","params":{"name":"resume","arguments":{"query":"login redirect"}}}"#))
+        guard case .array(let messages)? = prompt["result"]?["messages"] else {
+            Issue.record("no messages")
+            return
+        }
+        let message = messages.first?["content"]?["text"]?.stringValue ?? ""
+        #expect(message.contains("login redirect loop"), "\(message)")
+    }
+}
