@@ -263,6 +263,8 @@ let package = Package(
                 "ContextTesting",
                 "JSONRPC",
             ],
+            // Client programs the tests run (the MCP Python SDK client), not Swift.
+            exclude: ["Clients"],
             swiftSettings: strictSettings
         ),
 

@@ -25,6 +25,9 @@ services_env="$(scripts/dev-services.sh start)"
 eval "$services_env"
 trap 'scripts/dev-services.sh stop >/dev/null 2>&1 || true' EXIT
 
+log "MCP client for the tests: the official Python SDK (scripts/mcp-sdk.sh)"
+export MEMCTX_MCP_PYTHON="$(scripts/mcp-sdk.sh)"
+
 log "Build (debug, warnings as errors)"
 export MEMCTX_WARNINGS_AS_ERRORS=1
 swift build --build-tests

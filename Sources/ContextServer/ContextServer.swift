@@ -61,6 +61,10 @@ package final class ContextServer: MessageDispatcher {
             return result
         }
         object["resultType"] = "complete"
+        if let hint = MCP.cacheHint(for: method) {
+            object["ttlMs"] = .int(hint.ttlMs)
+            object["cacheScope"] = .string(hint.scope)
+        }
         var meta: [String: JSONValue] = [:]
         if case .object(let existing)? = object["_meta"] { meta = existing }
         meta[MCP.serverInfoKey] = MCP.serverInfo

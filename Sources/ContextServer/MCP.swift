@@ -30,6 +30,17 @@ enum MCP {
         ]
     }
 
+    /// 2026-07-28: freshness hints of the cacheable methods' results (`ttlMs`, `cacheScope`). What does
+    /// not change while the server runs may be kept an hour by anyone; stored items are private and stale
+    /// at once.
+    static func cacheHint(for method: String) -> (ttlMs: Int64, scope: String)? {
+        switch method {
+        case "server/discover", "tools/list", "prompts/list", "resources/templates/list": (3_600_000, "public")
+        case "resources/list", "resources/read": (0, "private")
+        default: nil
+        }
+    }
+
     // MARK: Resources and prompts
 
     static let resourceTemplates: JSONValue = [
@@ -89,7 +100,7 @@ enum MCP {
         [
             "supportedVersions": .array(supportedVersions.map(JSONValue.string)), "capabilities": capabilities,
             "serverInfo": serverInfo, "instructions": .string(instructions), "ttlMs": 3_600_000,
-            "cacheScope": "session",
+            "cacheScope": "public",
         ]
     }
 

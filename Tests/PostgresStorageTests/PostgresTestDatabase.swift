@@ -23,6 +23,9 @@ enum PostgresTestDatabase {
         var configuration = try PostgresConfiguration(url: try #require(url, "MEMCTX_DATABASE_URL is not set"))
         configuration.poolSize = 3
         configuration.schema = schema
+        // The suite runs beside every other suite on a 2-core machine: a first connection (SCRAM login) can
+        // take seconds there. The connect-timeout errors themselves are tested with unreachable ports.
+        configuration.connectTimeout = .seconds(20)
         return configuration
     }
 
