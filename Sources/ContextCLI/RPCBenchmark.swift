@@ -39,6 +39,9 @@ struct RPCBenchmark {
         var pingPong: [String: Latency] = [:]
         var pipelined: [String: Throughput] = [:]
         var startup: Latency?
+        /// Start to the answer of an MCP `initialize` (2025-11-25) and of `server/discover` (2026-07-28).
+        var startupMCPInitialize: Latency?
+        var startupMCPDiscover: Latency?
 
         var table: String {
             func fixed(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
@@ -65,6 +68,13 @@ struct RPCBenchmark {
                 lines.append(
                     "process start to first response (\(startup.count) starts): p50 \(fixed(startup.p50Milliseconds)) ms,"
                         + " p99 \(fixed(startup.p99Milliseconds)) ms, max \(fixed(startup.maxMilliseconds)) ms"
+                )
+            }
+            for (name, latency) in [("MCP initialize", startupMCPInitialize), ("MCP server/discover", startupMCPDiscover)] {
+                guard let latency else { continue }
+                lines.append(
+                    "process start to the \(name) answer (\(latency.count) starts): p50 \(fixed(latency.p50Milliseconds)) ms,"
+                        + " p99 \(fixed(latency.p99Milliseconds)) ms, max \(fixed(latency.maxMilliseconds)) ms"
                 )
             }
             return lines.joined(separator: "\n")
@@ -122,13 +132,18 @@ struct RPCBenchmark {
         return Throughput(requests: requests, seconds: seconds, requestsPerSecond: Double(requests) / seconds)
     }
 
-    /// Process start (spawn) to the first response of a `health` request written right away.
-    mutating func startup(count: Int) throws -> Latency {
+    static let mcpInitialize =
+        #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#
+    static let mcpDiscover =
+        #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#
+
+    /// Process start (spawn) to the first response of `request` (default: `health`) written right away.
+    mutating func startup(count: Int, request: String = #"{"jsonrpc":"2.0","id":1,"method":"health"}"#) throws -> Latency {
         var samples: [UInt64] = []
         for _ in 0..<count {
             let start = DispatchTime.now().uptimeNanoseconds
             let child = try Child(executable: executable, framing: .ndjson)
-            try child.write(Framing.ndjson.frame(Array(#"{"jsonrpc":"2.0","id":1,"method":"health"}"#.utf8)))
+            try child.write(Framing.ndjson.frame(Array(request.utf8)))
             var reader = ResponseReader(descriptor: child.output, framing: .ndjson)
             try reader.awaitResponses(1)
             samples.append(DispatchTime.now().uptimeNanoseconds - start)

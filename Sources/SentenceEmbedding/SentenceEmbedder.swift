@@ -5,13 +5,16 @@ import Synchronization
 
 /// The `Embedder` of the server: `SentenceEmbeddingModel` behind one serial queue of its own.
 ///
-/// The model is loaded on that queue when the embedder is made (so start-up does not wait for it) and every
-/// forward pass runs there, one at a time: embedding never occupies the cooperative threads that read
+/// The model is loaded on that queue on first need (never in start-up or a handshake: a client that only
+/// lists sessions never pays for it), or at once when made with `preload`; every forward pass runs there,
+/// one at a time: embedding never occupies the cooperative threads that read
 /// requests and answer `health` or `listSessions`, and concurrent writes cannot oversubscribe the two cores
 /// (OpenBLAS already spreads one pass over them).
 package final class SentenceEmbedder: Embedder {
     /// Where the model is: `health` reads it without waiting for the queue.
     package enum State: Sendable, Equatable {
+        /// Not needed yet: it loads on the first embedding (about 20 ms).
+        case notLoaded
         case loading
         case ready(loadTime: Duration)
         case failed(String)
@@ -22,12 +25,13 @@ package final class SentenceEmbedder: Embedder {
     package let directory: URL
     private let queue = DispatchQueue(label: "memctx.sentence-embedding", qos: .userInitiated)
     private let loaded = Mutex<Result<SentenceEmbeddingModel, SentenceEmbeddingError>?>(nil)
-    private let currentState = Mutex(State.loading)
+    private let currentState: Mutex<State>
 
-    /// Starts loading the model in `directory` in the background.
-    package init(directory: URL) {
+    /// An embedder for the model in `directory`, loaded on first need, or now in the background with `preload`.
+    package init(directory: URL, preload: Bool = false) {
         self.directory = directory
-        queue.async { _ = self.model() }
+        currentState = Mutex(preload ? .loading : .notLoaded)
+        if preload { queue.async { _ = self.model() } }
     }
 
     package var state: State { currentState.withLock { $0 } }
@@ -50,6 +54,7 @@ package final class SentenceEmbedder: Embedder {
     /// On `queue` only (the lock only publishes the result to other threads).
     private func model() -> Result<SentenceEmbeddingModel, SentenceEmbeddingError> {
         if let result = loaded.withLock({ $0 }) { return result }
+        currentState.withLock { $0 = .loading }
         let start = ContinuousClock.now
         let result: Result<SentenceEmbeddingModel, SentenceEmbeddingError>
         do {

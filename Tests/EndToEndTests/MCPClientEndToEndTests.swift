@@ -60,3 +60,29 @@ extension Thread {
         }
     }
 }
+
+/// The shell and jq recipes of docs/clients.md, run as written (Tests/EndToEndTests/Clients/shell_recipes.sh).
+@Suite("docs/clients.md shell recipes")
+struct ShellRecipeTests {
+    @Test func theRecipesWorkAsWritten() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Clients/shell_recipes.sh")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script.path]
+        var environment = ChildEnvironment.make(["MEMCTX_HOME": ServerProcess.makeTemporaryHome(), "MEMCTX_LOG_LEVEL": "error"])
+        let binaryFolder = try ServerProcess.binaryURL().deletingLastPathComponent().path
+        environment["PATH"] = binaryFolder + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let stderr = Thread.detachedRead(errors)
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let messages = stderr()
+        #expect(process.terminationStatus == 0, "\(stdout)\n\(messages.suffix(2000))")
+        #expect(stdout.contains("all passed"))
+    }
+}
