@@ -183,7 +183,7 @@ final class BertEncoder: @unchecked Sendable {
         } else {
             VectorKernels.broadcast(layer.bias, into: output, rows: rows, width: layer.outputs)
         }
-        cblas_sgemm(
+        OpenBLAS.loaded.sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans,
             Int32(rows), Int32(layer.outputs), Int32(layer.inputs),
             1, input, Int32(layer.inputs), layer.weight, Int32(layer.inputs),
@@ -205,14 +205,14 @@ final class BertEncoder: @unchecked Sendable {
         let scale = 1 / Float(headSize).squareRoot()
         for head in 0..<configuration.headCount {
             let offset = head * headSize
-            cblas_sgemm(
+            OpenBLAS.loaded.sgemm(
                 CblasRowMajor, CblasNoTrans, CblasTrans,
                 Int32(tokens), Int32(tokens), Int32(headSize),
                 scale, q + offset, Int32(hidden), k + offset, Int32(hidden),
                 0, scores, Int32(tokens)
             )
             VectorKernels.softmaxRows(scores, count: tokens, width: tokens)
-            cblas_sgemm(
+            OpenBLAS.loaded.sgemm(
                 CblasRowMajor, CblasNoTrans, CblasNoTrans,
                 Int32(tokens), Int32(headSize), Int32(tokens),
                 1, scores, Int32(tokens), v + offset, Int32(hidden),

@@ -40,6 +40,7 @@ package final class SentenceEmbeddingModel: Sendable {
                 "vocab.txt has \(tokenizer.vocabularySize) entries but config.json says vocab_size \(configuration.vocabularySize)"
             )
         }
+        if case .failure(let error) = OpenBLAS.functions { throw error }
         self.tokenizer = tokenizer
         self.encoder = try BertEncoder(weights: directory.appendingPathComponent("model.safetensors"), configuration: configuration)
     }
@@ -66,7 +67,7 @@ package final class SentenceEmbeddingModel: Sendable {
             // A short batch (one search query) is bound by streaming the 42 MB of layer weights, not by
             // arithmetic: a second OpenBLAS thread adds no speed there, only hand-offs that stretch the tail
             // when the other core is busy. Longer batches use every core.
-            openblas_set_num_threads(tokens < Self.multithreadingThreshold ? 1 : Self.coreCount)
+            OpenBLAS.loaded.setThreads(Int32(tokens < Self.multithreadingThreshold ? 1 : Self.coreCount))
             let vectors = encoder.embed(batch.map { sequences[$0] })
             for (index, vector) in zip(batch, vectors) { results[index] = vector }
             batch.removeAll(keepingCapacity: true)
@@ -87,8 +88,9 @@ package final class SentenceEmbeddingModel: Sendable {
 
     /// How OpenBLAS was built and which kernel it chose for this CPU, for `health` and benchmarks.
     package static var blasDescription: String {
-        let config = openblas_get_config().map { String(cString: $0) } ?? "OpenBLAS"
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        guard case .success(let blas) = OpenBLAS.functions else { return "OpenBLAS (not loaded)" }
+        let config = blas.config().map { String(cString: $0) } ?? "OpenBLAS"
+        let core = blas.corename().map { String(cString: $0) } ?? "unknown"
         return "\(config.trimmingCharacters(in: .whitespaces)) (kernel \(core))"
     }
 }
