@@ -39,6 +39,7 @@ package final class ContextServer: MessageDispatcher {
         // the result says it is complete and who answered.
         var params = params
         var isStateless = false
+        var progressToken: JSONValue?
         if let raw = params, Self.mentionsMeta(raw.bytes),
             case .object(var object) = try WireCoding.decodeParams(JSONValue.self, from: raw),
             let meta = object["_meta"]
@@ -53,10 +54,11 @@ package final class ContextServer: MessageDispatcher {
                 }
                 isStateless = true
             }
+            progressToken = meta["progressToken"]
             object["_meta"] = nil
             params = RawJSON(ArraySlice(try WireCoding.encode(JSONValue.object(object))))
         }
-        let result = try await dispatch(method, params: params, context: context)
+        let result = try await dispatch(method, params: params, context: context, progressToken: progressToken)
         guard isStateless, case .object(var object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(result)) else {
             return result
         }
@@ -73,7 +75,9 @@ package final class ContextServer: MessageDispatcher {
     }
 
     /// The MCP methods, then the method table.
-    private func dispatch(_ method: String, params: RawJSON?, context: RequestContext) async throws -> [UInt8] {
+    private func dispatch(_ method: String, params: RawJSON?, context: RequestContext, progressToken: JSONValue?)
+        async throws -> [UInt8]
+    {
         switch method {
         case "initialize":
             // An MCP client names the protocol version it speaks; an editor (LSP) does not.
@@ -87,7 +91,7 @@ package final class ContextServer: MessageDispatcher {
         case "tools/list":
             return try WireCoding.encode(MCP.tools)
         case "tools/call":
-            return try WireCoding.encode(try await callTool(params: params, context: context))
+            return try WireCoding.encode(try await callTool(params: params, context: context, progressToken: progressToken))
         case "resources/list":
             return try WireCoding.encode(try await listResources(context: context))
         case "resources/templates/list":
@@ -104,8 +108,9 @@ package final class ContextServer: MessageDispatcher {
         return try await registry.handleRequest(method, params: params, context: context)
     }
 
-    /// `tools/call`: the tool's method with `arguments` as its params.
-    private func callTool(params: RawJSON?, context: RequestContext) async throws -> JSONValue {
+    /// `tools/call`: the tool's method with `arguments` as its params. With a `progressToken`, the client hears
+    /// `notifications/progress` when the call starts (0 of 1) and when it is done (1 of 1).
+    private func callTool(params: RawJSON?, context: RequestContext, progressToken: JSONValue?) async throws -> JSONValue {
         guard let raw = params, case .object(let object) = try WireCoding.decodeParams(JSONValue.self, from: raw) else {
             throw JSONRPCError.invalidParams(field: "name", reason: "tools/call needs {\"name\": …, \"arguments\": {…}}")
         }
@@ -114,6 +119,15 @@ package final class ContextServer: MessageDispatcher {
                 field: "name", reason: "is not a tool of this server (tools/list lists them): \(object["name"]?.stringValue ?? "missing")")
         }
         let arguments = object["arguments"] ?? [:]
+        func progress(_ done: Int64, _ message: String) {
+            guard let progressToken else { return }
+            context.connection.notify(
+                "notifications/progress",
+                params: ["progressToken": progressToken, "progress": .int(done), "total": 1, "message": .string(message)],
+                framing: context.framing)
+        }
+        progress(0, "\(name) started")
+        defer { progress(1, "\(name) done") }
         do {
             let bytes = try await registry.handleRequest(
                 name, params: RawJSON(ArraySlice(try WireCoding.encode(arguments))), context: context)

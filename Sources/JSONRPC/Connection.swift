@@ -324,4 +324,10 @@ package final class Connection: ConnectionControl, Sendable {
     private func send(_ payload: [UInt8], framing: Framing) {
         output.write(framing.frame(payload))
     }
+
+    package func notify(_ method: String, params: JSONValue, framing: Framing) {
+        let message: JSONValue = ["jsonrpc": "2.0", "method": .string(method), "params": params]
+        guard let payload = try? WireCoding.encode(message) else { return }
+        send(payload, framing: framing)
+    }
 }

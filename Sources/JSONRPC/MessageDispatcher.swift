@@ -33,6 +33,8 @@ package protocol ConnectionControl: Sendable {
     /// Cancels the in-flight request `id`; it is answered with -32800 (LSP's `$/cancelRequest`), or not at
     /// all when `silently` (MCP's `notifications/cancelled`). Unknown ids are ignored.
     func cancelRequest(_ id: RequestID, silently: Bool)
+    /// Sends a notification to the client (e.g. MCP progress), in `framing`.
+    func notify(_ method: String, params: JSONValue, framing: Framing)
 }
 
 /// Routes messages to handlers. `Connection` calls it; `MethodRegistry` implements it, and servers may wrap

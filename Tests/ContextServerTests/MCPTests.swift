@@ -96,6 +96,24 @@ struct MCPTests {
         #expect(unknown["error"]?["code"] == -32602)
     }
 
+    @Test func aToolCallWithAProgressTokenReportsProgressBeforeItsResult() async throws {
+        let client = client()
+        client.send(
+            #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"stats","arguments":{},"_meta":{"progressToken":"tok-1"}}}"#)
+        var progress: [JSONValue] = []
+        var result: JSONValue?
+        while result == nil, let message = try await client.next() {
+            if message["method"] == "notifications/progress" { progress.append(message) } else { result = message }
+        }
+        #expect(result?["result"]?["isError"] == false)
+        #expect(progress.count == 2)
+        #expect(progress.allSatisfy { $0["params"]?["progressToken"] == "tok-1" })
+        #expect(progress.last?["params"]?["progress"] == 1 && progress.last?["params"]?["total"] == 1)
+        // Without a token, no progress: the response comes alone.
+        let plain = try #require(try await client.call(#"{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"stats","arguments":{}}}"#))
+        #expect(plain["id"] == 10)
+    }
+
     @Test func statelessRequestsAreCheckedAndMarkedComplete() async throws {
         let client = client()
         let discover = try #require(

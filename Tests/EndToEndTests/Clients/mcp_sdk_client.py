@@ -78,6 +78,16 @@ async def main() -> None:
                 fail(f"{name}: the text block is not the structured content")
             called.append(name)
         seen["called"] = called
+        # Progress: a call with a progress callback hears it before the result.
+        updates = []
+
+        async def on_progress(progress, total, message):
+            updates.append((progress, total))
+
+        await client.call_tool("stats", {}, progress_callback=on_progress)
+        if not updates or updates[-1][0] != updates[-1][1]:
+            fail(f"no progress reported for a call with a progress callback: {updates}")
+        seen["progress"] = len(updates)
         # A bad argument is a tool error the model can read, not a protocol error.
         bad = await client.call_tool("listSessions", {"limit": 0})
         if not bad.is_error or "limit" not in bad.content[0].text:
