@@ -153,6 +153,17 @@ struct ConnectionTests {
         #expect(byID[3]?["result"] == 3)
     }
 
+    @Test func aSilentCancellationStopsTheRequestWithoutAResponse() async throws {
+        let probe = ConcurrencyProbe()
+        let client = client(probe: probe)
+        client.send(#"{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"milliseconds":60000}}"#)
+        client.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"reason":"user"}}"#)
+        // The next message is the answer to the next request: nothing for the cancelled one.
+        let next = try #require(try await client.call(#"{"jsonrpc":"2.0","id":2,"method":"echo","params":{"value":2}}"#))
+        #expect(next["id"] == 2 && next["result"] == 2)
+        #expect(await client.nextRaw(timeout: .milliseconds(300)) == nil)
+    }
+
     @Test func cancellingAnUnknownRequestIsIgnored() async throws {
         let client = client()
         client.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":404}}"#)

@@ -65,7 +65,16 @@ func makeTestRegistry(probe: ConcurrencyProbe = ConcurrencyProbe()) -> MethodReg
     registry.register(Typed.self) { _, _ in EmptyResult() }
     registry.register(Note.self) { _, _ in probe.noted() }
     registry.register(CancelNotification.self) { params, context in context.connection.cancelRequest(params.id, silently: false) }
+    registry.register(SilentCancelNotification.self) { params, context in
+        context.connection.cancelRequest(params.requestId, silently: true)
+    }
     return registry
+}
+
+/// MCP's cancellation: the request stops and is not answered.
+enum SilentCancelNotification: RPCNotification {
+    static let name = "notifications/cancelled"
+    struct Params: Codable, Sendable { var requestId: RequestID }
 }
 
 enum CancelNotification: RPCNotification {
