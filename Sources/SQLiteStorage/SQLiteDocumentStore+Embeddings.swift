@@ -9,16 +9,7 @@ extension SQLiteDocumentStore {
         guard !embeddings.isEmpty else { return }
         try await database.write { db in
             for embedding in embeddings {
-                try db.run(
-                    sql: """
-                        INSERT OR REPLACE INTO embeddings (kind, item_id, model, dimension, vector, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        embedding.kind.rawValue, embedding.id.description, embedding.model, embedding.vector.count,
-                        Self.blob(embedding.vector), Millis(embedding.createdAt),
-                    ]
-                )
+                try Self.insert(embedding, in: db)
                 try queueChange(embedding.kind, embedding.id, .upsert, in: db)
             }
         }
@@ -37,12 +28,7 @@ extension SQLiteDocumentStore {
         -> (embeddings: [ItemEmbedding], cursor: Int64)
     {
         // `+e.kind` keeps SQLite on the seq range rather than the (kind, item_id, model) index.
-        let (join, columns): (String, String) =
-            switch kind {
-            case .session: ("JOIN sessions i ON i.id = e.item_id", "i.project, NULL AS pattern_type, NULL AS session_id")
-            case .checkpoint: ("JOIN checkpoints i ON i.id = e.item_id", "i.project, NULL AS pattern_type, i.session_id")
-            case .pattern: ("JOIN patterns i ON i.id = e.item_id", "i.project, i.pattern_type, NULL AS session_id")
-            }
+        let (join, columns) = Self.itemJoin(kind)
         return try await database.read { db in
             let newest = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM embeddings") ?? 0
             guard newest > cursor else { return ([], cursor) }
@@ -111,6 +97,29 @@ extension SQLiteDocumentStore {
         case .session: "sessions"
         case .checkpoint: "checkpoints"
         case .pattern: "patterns"
+        }
+    }
+
+    /// Stores (or replaces) one vector row.
+    static func insert(_ embedding: ItemEmbedding, in db: Database) throws {
+        try db.run(
+            sql: """
+                INSERT OR REPLACE INTO embeddings (kind, item_id, model, dimension, vector, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                embedding.kind.rawValue, embedding.id.description, embedding.model, embedding.vector.count,
+                Self.blob(embedding.vector), Millis(embedding.createdAt),
+            ]
+        )
+    }
+
+    /// The join from `embeddings e` to the item of `kind` (as `i`), and the item columns a vector carries.
+    static func itemJoin(_ kind: ItemKind) -> (join: String, columns: String) {
+        switch kind {
+        case .session: ("JOIN sessions i ON i.id = e.item_id", "i.project, NULL AS pattern_type, NULL AS session_id")
+        case .checkpoint: ("JOIN checkpoints i ON i.id = e.item_id", "i.project, NULL AS pattern_type, i.session_id")
+        case .pattern: ("JOIN patterns i ON i.id = e.item_id", "i.project, i.pattern_type, NULL AS session_id")
         }
     }
 

@@ -182,12 +182,7 @@ extension SQLiteDocumentStore {
     /// The stored vectors of these items by `model`, with the metadata a central index filters on.
     package func embeddings(_ kind: ItemKind, ids: [ItemID], model: String) async throws -> [ItemEmbedding] {
         guard !ids.isEmpty else { return [] }
-        let (join, columns): (String, String) =
-            switch kind {
-            case .session: ("JOIN sessions i ON i.id = e.item_id", "i.project, NULL AS pattern_type, NULL AS session_id")
-            case .checkpoint: ("JOIN checkpoints i ON i.id = e.item_id", "i.project, NULL AS pattern_type, i.session_id")
-            case .pattern: ("JOIN patterns i ON i.id = e.item_id", "i.project, i.pattern_type, NULL AS session_id")
-            }
+        let (join, columns) = Self.itemJoin(kind)
         return try await database.read { db in
             // Identifiers come from the constants above.
             try db.rows(
@@ -227,18 +222,7 @@ extension SQLiteDocumentStore {
     package func cacheEmbeddings(_ embeddings: [ItemEmbedding]) async throws {
         guard !embeddings.isEmpty else { return }
         try await database.write { db in
-            for embedding in embeddings {
-                try db.run(
-                    sql: """
-                        INSERT OR REPLACE INTO embeddings (kind, item_id, model, dimension, vector, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        embedding.kind.rawValue, embedding.id.description, embedding.model, embedding.vector.count,
-                        Self.blob(embedding.vector), Millis(embedding.createdAt),
-                    ]
-                )
-            }
+            for embedding in embeddings { try Self.insert(embedding, in: db) }
         }
     }
 
