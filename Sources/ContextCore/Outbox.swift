@@ -88,9 +88,6 @@ package protocol LocalReplica: DocumentStore {
     func hasPendingChanges() async throws -> Bool
     /// The frequency that merges queued after `sequence` add to the pattern.
     func pendingFrequencyDelta(of pattern: ItemID, after sequence: Int64) async throws -> Int
-    /// A value shared by the processes on this database (watermarks, counters, this replica's id).
-    func syncState(_ key: String) async throws -> String?
-    func setSyncState(_ key: String, _ value: String) async throws
     /// This database's id among the central repository's replicas: made once, the same for every process.
     func replicaID() async throws -> String
     /// The stored vectors of these items by `model`, with their metadata.

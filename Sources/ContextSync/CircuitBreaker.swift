@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import Logging
 import Synchronization
 
@@ -19,7 +19,6 @@ package final class CircuitBreaker: Sendable {
         var failures = 0
         var openUntil: ContinuousClock.Instant?
         var lastError: String?
-        var since = Date()
     }
 
     package init(name: String, logger: Logger, firstDelay: Duration = .milliseconds(500), longestDelay: Duration = .seconds(30)) {
@@ -40,18 +39,13 @@ package final class CircuitBreaker: Sendable {
     /// The last failure's message, while open.
     package var lastError: String? { state.withLock { $0.openUntil == nil ? nil : $0.lastError } }
 
-    /// When it last opened or closed.
-    package var since: Date { state.withLock { $0.since } }
-
     package func succeeded() {
         let reopened = state.withLock { state -> Bool in
             defer {
                 state.failures = 0
                 state.openUntil = nil
             }
-            guard state.openUntil != nil else { return false }
-            state.since = Date()
-            return true
+            return state.openUntil != nil
         }
         if reopened { logger.notice("\(name) is reachable again: syncing the local changes") }
     }
@@ -64,7 +58,6 @@ package final class CircuitBreaker: Sendable {
             let delay = min(longestDelay, firstDelay * (1 << doublings))
             state.openUntil = ContinuousClock.now + delay
             state.lastError = message
-            if wasClosed { state.since = Date() }
             return wasClosed
         }
         if wentOffline {

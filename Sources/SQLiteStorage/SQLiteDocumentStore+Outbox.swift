@@ -162,23 +162,6 @@ extension SQLiteDocumentStore {
     /// Failed pushes after which a change stops holding reads on the local database.
     static let stuckAfter = 5
 
-    /// A value of `sync_state` (watermarks and counters shared by the processes on this file).
-    package func syncState(_ key: String) async throws -> String? {
-        try await database.read { db in try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE key = ?", arguments: [key]) }
-    }
-
-    package func setSyncState(_ key: String, _ value: String) async throws {
-        try await database.write { db in
-            try db.run(
-                sql: """
-                    INSERT INTO sync_state(key, value, updated_at) VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'))
-                    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                    """,
-                arguments: [key, value]
-            )
-        }
-    }
-
     /// The stored vectors of these items by `model`, with the metadata a central index filters on.
     package func embeddings(_ kind: ItemKind, ids: [ItemID], model: String) async throws -> [ItemEmbedding] {
         guard !ids.isEmpty else { return [] }
