@@ -17,7 +17,10 @@ struct MemctxCommand: AsyncParsableCommand {
               memctx embed "The cat sits outside" | jq length
             """,
         version: ServerIdentity.version,
-        subcommands: [ServeCommand.self, CallCommand.self, EmbedCommand.self, ReindexCommand.self, SyncCommand.self, DoctorCommand.self, BenchCommand.self],
+        subcommands: [
+            ServeCommand.self, CallCommand.self, EmbedCommand.self, ReindexCommand.self, SyncCommand.self, MigrateCommand.self,
+            ExportCommand.self, ImportCommand.self, PurgeCommand.self, DoctorCommand.self, BenchCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 

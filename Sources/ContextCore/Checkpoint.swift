@@ -2,6 +2,22 @@ package import Foundation
 
 /// A snapshot an agent records mid-task: what was done, in markdown, with its git position. Append-only.
 package struct Checkpoint: Sendable, Hashable, Codable {
+    /// Names in export files (`memctx export`): the wire's, with `Json` for fields that hold JSON text.
+    package enum CodingKeys: String, CodingKey {
+        case id
+        case sessionID = "sessionId"
+        case project
+        case description
+        case content
+        case checkpointPath
+        case gitCommit
+        case gitBranch
+        case tags
+        case metadataJSON = "metadataJson"
+        case privacyLevel
+        case createdAt
+    }
+
     package var id: ItemID
     package var sessionID: ItemID
     package var project: String

@@ -3,6 +3,32 @@ package import Foundation
 /// A reusable piece of knowledge (a workflow, decision, code idiom, error fix, …) that grows more confident
 /// as it is seen again: saving a similar one merges into it.
 package struct Pattern: Sendable, Hashable, Codable {
+    /// Names in export files (`memctx export`): the wire's, with `Json` for fields that hold JSON text.
+    package enum CodingKeys: String, CodingKey {
+        case id
+        case project
+        case patternType
+        case name
+        case description
+        case template
+        case patternJSON = "patternJson"
+        case confidence
+        case qualityScore
+        case frequency
+        case reuseCount
+        case successRate
+        case sourceSessionID = "sourceSessionId"
+        case parentPatternID = "parentPatternId"
+        case version
+        case isLatest
+        case deprecated
+        case privacyLevel
+        case tags
+        case createdAt
+        case updatedAt
+        case lastUsedAt
+    }
+
     package var id: ItemID
     package var project: String
     package var patternType: PatternType

@@ -1,7 +1,17 @@
 package import Foundation
 
 /// What redaction found in one stored item: counts by kind, never the text itself.
-package struct PrivacyAudit: Sendable, Hashable {
+package struct PrivacyAudit: Sendable, Hashable, Codable {
+    /// Names in export files (`memctx export`): the wire's, with `Json` for fields that hold JSON text.
+    package enum CodingKeys: String, CodingKey {
+        case itemKind
+        case itemID = "itemId"
+        case level
+        case detected
+        case redacted
+        case createdAt
+    }
+
     package var itemKind: ItemKind
     package var itemID: ItemID
     package var level: PrivacyLevel
@@ -29,7 +39,21 @@ package struct PrivacyAudit: Sendable, Hashable {
 }
 
 /// One `loadContext` call: what was asked and what was returned.
-package struct ContextLoad: Sendable, Hashable {
+package struct ContextLoad: Sendable, Hashable, Codable {
+    /// Names in export files (`memctx export`): the wire's, with `Json` for fields that hold JSON text.
+    package enum CodingKeys: String, CodingKey {
+        case id
+        case project
+        case query
+        case sessionID = "sessionId"
+        case checkpointIDs = "checkpointIds"
+        case patternIDs = "patternIds"
+        case decisionCount
+        case tokensUsed
+        case tokenBudget
+        case createdAt
+    }
+
     package var id: ItemID
     package var project: String
     package var query: String

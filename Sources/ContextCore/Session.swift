@@ -2,6 +2,34 @@ package import Foundation
 
 /// A working session of an agent or a person: the unit checkpoints belong to.
 package struct Session: Sendable, Hashable, Codable {
+    /// Names in export files (`memctx export`): the wire's, with `Json` for fields that hold JSON text.
+    package enum CodingKeys: String, CodingKey {
+        case id
+        case project
+        case title
+        case description
+        case contextSummary
+        case privacyLevel
+        case status
+        case sessionType
+        case conversationJSON = "conversationJson"
+        case decisions
+        case fileChangesJSON = "fileChangesJson"
+        case metadataJSON = "metadataJson"
+        case parentSessionID = "parentSessionId"
+        case sourceCheckpointID = "sourceCheckpointId"
+        case durationMinutes
+        case messagesCount
+        case filesChanged
+        case piiDetected
+        case piiRedacted
+        case tags
+        case createdAt
+        case updatedAt
+        case accessedAt
+        case archivedAt
+    }
+
     package var id: ItemID
     package var project: String
     package var title: String

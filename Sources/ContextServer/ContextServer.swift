@@ -21,6 +21,7 @@ package final class ContextServer: MessageDispatcher {
         registry.registerPatterns(service)
         registry.registerSearch(service)
         registry.registerContext(service, configuration: configuration)
+        registry.registerTransfer(service)
         self.registry = registry
         self.lifecycle = lifecycle
     }

@@ -184,3 +184,31 @@ package final class SyncedDocumentStore: DocumentStore {
         )
     }
 }
+
+// MARK: Bulk copying
+
+extension SyncedDocumentStore: RecordTransfer {
+    /// Into the local database, each inserted item with its outbox change: pushed like any write.
+    package func importRecords(_ batch: RecordBatch) async throws -> ImportCounts {
+        guard let transfer = local as? any RecordTransfer else { throw ContextError(.unsupported, "the local database cannot import records") }
+        return try await transfer.importRecords(batch)
+    }
+
+    /// From the central repository when reads go there, else from the local database.
+    package func exportRecords(_ kind: RecordKind, scope: ProjectScope, after cursor: String?, limit: Int) async throws
+        -> (batch: RecordBatch, next: String?)
+    {
+        try await read(
+            central: { central in
+                guard let transfer = central as? any RecordTransfer else {
+                    throw ContextError(.unsupported, "the central repository cannot export records")
+                }
+                return try await transfer.exportRecords(kind, scope: scope, after: cursor, limit: limit)
+            },
+            local: {
+                guard let transfer = local as? any RecordTransfer else { throw ContextError(.unsupported, "the local database cannot export records") }
+                return try await transfer.exportRecords(kind, scope: scope, after: cursor, limit: limit)
+            }
+        )
+    }
+}

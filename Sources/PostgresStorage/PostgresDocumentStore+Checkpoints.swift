@@ -26,22 +26,8 @@ extension PostgresDocumentStore {
                 let inserted = try await self.insertIfMissing(newSession, on: connection)
                 if inserted { try await self.replaceTags(newSession.tags, ofSession: newSession.id, on: connection) }
             }
-            let inserted = try await connection.query(
-                """
-                INSERT INTO checkpoints (
-                    id, session_id, project, description, content, checkpoint_path, git_commit_hash, git_branch,
-                    tags, metadata, privacy_level, created_at)
-                VALUES (
-                    \(checkpoint.id.uuid), \(checkpoint.sessionID.uuid), \(checkpoint.project), \(checkpoint.description),
-                    \(checkpoint.content), \(checkpoint.checkpointPath), \(checkpoint.gitCommit), \(checkpoint.gitBranch),
-                    \(PostgresJSON.array(checkpoint.tags))::jsonb, \(checkpoint.metadataJSON)::jsonb,
-                    \(checkpoint.privacyLevel.rawValue), \(PostgresTime(checkpoint.createdAt)))
-                ON CONFLICT (id) DO NOTHING
-                RETURNING id
-                """,
-                logger: self.logger
-            ).collect()
-            guard !inserted.isEmpty else {
+            let inserted = try await self.insertIfMissing(checkpoint, on: connection)
+            guard inserted else {
                 // A concurrent save of the same id won: return what it stored.
                 guard let existing = try await self.checkpoint(checkpoint.id, on: connection) else {
                     throw ContextError(.conflict, "checkpoint \(checkpoint.id) was saved and erased concurrently")
@@ -61,8 +47,27 @@ extension PostgresDocumentStore {
         }
     }
 
+    /// Inserts the checkpoint unless its id exists; true if it was inserted.
+    func insertIfMissing(_ checkpoint: Checkpoint, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query(
+            """
+            INSERT INTO checkpoints (
+                id, session_id, project, description, content, checkpoint_path, git_commit_hash, git_branch,
+                tags, metadata, privacy_level, created_at)
+            VALUES (
+                \(checkpoint.id.uuid), \(checkpoint.sessionID.uuid), \(checkpoint.project), \(checkpoint.description),
+                \(checkpoint.content), \(checkpoint.checkpointPath), \(checkpoint.gitCommit), \(checkpoint.gitBranch),
+                \(PostgresJSON.array(checkpoint.tags))::jsonb, \(checkpoint.metadataJSON)::jsonb,
+                \(checkpoint.privacyLevel.rawValue), \(PostgresTime(checkpoint.createdAt)))
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """,
+            logger: logger
+        ).collect().isEmpty == false
+    }
+
     /// Inserts the session unless its id exists; true if it was inserted.
-    private func insertIfMissing(_ session: Session, on connection: PostgresConnection) async throws -> Bool {
+    func insertIfMissing(_ session: Session, on connection: PostgresConnection) async throws -> Bool {
         let exists =
             try await connection.query(
                 "SELECT 1 FROM sessions WHERE id = \(session.id.uuid)",

@@ -121,22 +121,8 @@ extension PostgresDocumentStore {
     package func recordContextLoad(_ load: ContextLoad) async throws {
         try await withTransaction("recording a context load") { connection in
             // Saving the same load twice (a replay) records it and counts its patterns once.
-            let inserted = try await connection.query(
-                """
-                INSERT INTO context_loads (id, project, query, session_id, checkpoint_ids, pattern_ids,
-                    decision_count, tokens_used, token_budget, created_at)
-                VALUES (
-                    \(load.id.uuid), \(load.project), \(load.query),
-                    (SELECT id FROM sessions WHERE id = \(load.sessionID?.uuid)),
-                    \(PostgresJSON.array(load.checkpointIDs.map(\.description)))::jsonb,
-                    \(PostgresJSON.array(load.patternIDs.map(\.description)))::jsonb,
-                    \(load.decisionCount), \(load.tokensUsed), \(load.tokenBudget), \(PostgresTime(load.createdAt)))
-                ON CONFLICT (id) DO NOTHING
-                RETURNING id
-                """,
-                logger: self.logger
-            ).collect()
-            if !inserted.isEmpty, !load.patternIDs.isEmpty {
+            let inserted = try await self.insertIfMissing(load, on: connection)
+            if inserted, !load.patternIDs.isEmpty {
                 try await connection.query(
                     """
                     UPDATE patterns SET reuse_count = reuse_count + 1, last_used_at = \(PostgresTime(load.createdAt))
@@ -146,6 +132,25 @@ extension PostgresDocumentStore {
                 )
             }
         }
+    }
+
+    /// Inserts the context load unless its id exists; true if it was inserted.
+    func insertIfMissing(_ load: ContextLoad, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query(
+            """
+            INSERT INTO context_loads (id, project, query, session_id, checkpoint_ids, pattern_ids,
+                decision_count, tokens_used, token_budget, created_at)
+            VALUES (
+                \(load.id.uuid), \(load.project), \(load.query),
+                (SELECT id FROM sessions WHERE id = \(load.sessionID?.uuid)),
+                \(PostgresJSON.array(load.checkpointIDs.map(\.description)))::jsonb,
+                \(PostgresJSON.array(load.patternIDs.map(\.description)))::jsonb,
+                \(load.decisionCount), \(load.tokensUsed), \(load.tokenBudget), \(PostgresTime(load.createdAt)))
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """,
+            logger: logger
+        ).collect().isEmpty == false
     }
 
     package func statistics(scope: ProjectScope) async throws -> Statistics {

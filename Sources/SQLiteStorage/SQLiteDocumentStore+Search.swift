@@ -71,19 +71,7 @@ extension SQLiteDocumentStore {
 
     package func recordContextLoad(_ load: ContextLoad) async throws {
         try await database.write { db in
-            try db.run(
-                sql: """
-                    INSERT INTO context_loads(id, project, query, session_id, checkpoint_ids, pattern_ids,
-                        decision_count, tokens_used, token_budget, created_at)
-                    VALUES (?, ?, ?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    load.id.description, load.project, load.query, load.sessionID?.description,
-                    SQLiteValues.jsonArray(load.checkpointIDs.map(\.description)),
-                    SQLiteValues.jsonArray(load.patternIDs.map(\.description)), load.decisionCount, load.tokensUsed,
-                    load.tokenBudget, Millis(load.createdAt),
-                ]
-            )
+            try Self.insert(load, in: db)
             if !load.patternIDs.isEmpty {
                 try db.run(
                     sql: """
