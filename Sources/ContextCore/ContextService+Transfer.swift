@@ -28,7 +28,11 @@ extension ContextService {
 
     /// Writes the records that pass validation and are not stored yet (docs/export.md), then embeds what
     /// it wrote when the model is there. Records already stored are left alone, so importing twice is safe.
-    package func importRecords(_ batch: RecordBatch, embed: Bool = true) async throws(ContextError) -> ImportCounts {
+    /// Returns what was written and where it is: with a central repository, `local` until every new item
+    /// is pushed (the outbox pushes the rest).
+    package func importRecords(_ batch: RecordBatch, embed: Bool = true) async throws(ContextError)
+        -> (counts: ImportCounts, stored: StorageLocation)
+    {
         guard let transfer = recordTransfer else { throw ContextError(.unsupported, "this repository cannot import records") }
         let (valid, rejected) = batch.validated()
         var counts = try await storage("importing records") { try await transfer.importRecords(valid) }
@@ -36,7 +40,7 @@ extension ContextService {
         if embed, semantic != nil, counts.inserted.values.contains(where: { $0 > 0 }) {
             _ = try await reindex()
         }
-        return counts
+        return (counts, counts.insertedItems.isEmpty ? await readLocation() : await stored(counts.insertedItems))
     }
 }
 

@@ -97,6 +97,8 @@ package protocol LocalReplica: DocumentStore {
     /// Keeps copies of items read from the central repository (no change queued; a newer local version or
     /// one waiting to be pushed is kept instead), forgetting the oldest copies beyond the cache's bound.
     func cache(_ items: [FoundItem]) async throws
+    /// The privacy audit rows of an item, oldest first (pushed with it).
+    func privacyAudits(of item: ItemReference) async throws -> [PrivacyAudit]
 }
 
 /// The central side of a synchronised repository (PostgreSQL).
@@ -105,4 +107,7 @@ package protocol CentralReplica: DocumentStore {
     /// they are newer than the stored ones, and `frequencyDelta` added to its frequency. A pattern the
     /// repository lacks is inserted with `frequency` as given.
     func replicatePattern(_ pattern: Pattern, frequencyDelta: Int, changeKey: String) async throws
+    /// Adds the privacy audit rows of a pushed item that it does not hold yet (the same item, kind, level,
+    /// time and counts), so pushing twice writes them once.
+    func saveAudits(_ audits: [PrivacyAudit]) async throws
 }

@@ -43,7 +43,7 @@ extension MethodRegistry {
                 case .header, .end: continue
                 }
             }
-            let counts = try await service.importRecords(batch)
+            let (counts, stored) = try await service.importRecords(batch)
             func issues(_ list: [ImportIssue]) -> [ImportRecords.Issue] {
                 list.map { ImportRecords.Issue(kind: $0.kind, key: $0.key, reason: $0.reason) }
             }
@@ -51,7 +51,7 @@ extension MethodRegistry {
                 inserted: Dictionary(uniqueKeysWithValues: counts.inserted.map { ($0.key.rawValue, $0.value) }),
                 existing: Dictionary(uniqueKeysWithValues: counts.existing.map { ($0.key.rawValue, $0.value) }),
                 audits: counts.audits, skipped: issues(counts.skipped), droppedReferences: issues(counts.droppedReferences),
-                stored: WireMapping.storage(service.replication == nil ? service.configuration.location : .local))
+                stored: WireMapping.storage(stored))
         }
     }
 }

@@ -409,6 +409,7 @@ package final class Replicator: Replication {
         case (.session, .upsert):
             guard let session = try await local.session(id: id, touch: nil) else { return }
             try await call(database) { try await store.saveSession(session, audit: nil) }
+            try await pushAudits(change.item)
             try await pushVector(change.item)
         case (.checkpoint, .upsert):
             guard let checkpoint = try await local.checkpoints(ids: [id]).first else { return }
@@ -418,6 +419,7 @@ package final class Replicator: Replication {
             } catch let error as ContextError where error.code == .notFound {
                 return  // its session was erased centrally: the purge wins
             }
+            try await pushAudits(change.item)
             try await pushVector(change.item)
         case (.pattern, .upsert):
             guard var pattern = try await local.patterns(ids: [id]).first else { return }
@@ -429,11 +431,20 @@ package final class Replicator: Replication {
             try await call(database) {
                 try await store.replicatePattern(toSend, frequencyDelta: change.frequencyDelta, changeKey: key)
             }
+            try await pushAudits(change.item)
             try await pushVector(change.item)
         }
     }
 
     /// Upserts the item's local vector into ChromaDB and records it in PostgreSQL (no vector: nothing to do).
+    /// The item's privacy audit rows (the central repository keeps the ones it lacks).
+    private func pushAudits(_ item: ItemReference) async throws {
+        let audits = try await local.privacyAudits(of: item)
+        guard !audits.isEmpty else { return }
+        let store = central.store
+        try await call(database) { try await store.saveAudits(audits) }
+    }
+
     private func pushVector(_ item: ItemReference) async throws {
         guard let modelID else { return }
         let embeddings = try await local.embeddings(item.kind, ids: [item.id], model: modelID)

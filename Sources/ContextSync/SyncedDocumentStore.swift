@@ -188,10 +188,21 @@ package final class SyncedDocumentStore: DocumentStore {
 // MARK: Bulk copying
 
 extension SyncedDocumentStore: RecordTransfer {
-    /// Into the local database, each inserted item with its outbox change: pushed like any write.
+    /// Into the local database, each inserted item with its outbox change, pushed at once like any write.
+    /// Context loads are not queued (as with `recordContextLoad`): they are copied centrally once their
+    /// items are there, when it is reachable.
     package func importRecords(_ batch: RecordBatch) async throws -> ImportCounts {
         guard let transfer = local as? any RecordTransfer else { throw ContextError(.unsupported, "the local database cannot import records") }
-        return try await transfer.importRecords(batch)
+        let counts = try await transfer.importRecords(batch)
+        guard !batch.contextLoads.isEmpty, let centralTransfer = central as? any RecordTransfer else { return counts }
+        guard await replicator.push(counts.insertedItems) == .central || counts.insertedItems.isEmpty, replicator.isOnline else {
+            return counts
+        }
+        var onlyLoads = RecordBatch()
+        onlyLoads.contextLoads = batch.contextLoads
+        let loads = onlyLoads
+        _ = try? await replicator.call(replicator.database) { try await centralTransfer.importRecords(loads) }
+        return counts
     }
 
     /// From the central repository when reads go there, else from the local database.

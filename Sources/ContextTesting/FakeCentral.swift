@@ -14,6 +14,7 @@ package final class FakeCentral: CentralReplica {
         var isDown = false
         var purged: Set<ItemID> = []
         var appliedKeys: Set<String> = []
+        var audits: [PrivacyAudit] = []
         var calls = 0
     }
 
@@ -90,6 +91,16 @@ package final class FakeCentral: CentralReplica {
         try check()
         try await store.savePattern(pattern, audit: audit)
     }
+
+    package func saveAudits(_ audits: [PrivacyAudit]) async throws {
+        try check()
+        state.withLock { state in
+            for audit in audits where !state.audits.contains(audit) { state.audits.append(audit) }
+        }
+    }
+
+    /// The audit rows pushed so far.
+    package var audits: [PrivacyAudit] { state.withLock { $0.audits } }
 
     package func replicatePattern(_ pattern: Pattern, frequencyDelta: Int, changeKey: String) async throws {
         try check()

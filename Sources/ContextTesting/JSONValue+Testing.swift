@@ -18,6 +18,12 @@ extension JSONValue {
         return nil
     }
 
+    /// Members of an object value.
+    package var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
     /// Elements of an array value.
     package var arrayValue: [JSONValue]? {
         if case .array(let elements) = self { return elements }

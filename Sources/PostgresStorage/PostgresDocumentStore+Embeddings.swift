@@ -81,7 +81,7 @@ extension PostgresDocumentStore {
         }
     }
 
-    private static func table(of kind: ItemKind) -> String {
+    static func table(of kind: ItemKind) -> String {
         switch kind {
         case .session: "sessions"
         case .checkpoint: "checkpoints"

@@ -147,8 +147,17 @@ extension PostgresDocumentStore {
                 """,
                 logger: self.logger
             )
+            // Loads that returned its items keep their counts, not its text or ids.
             try await connection.query(
-                "UPDATE context_loads SET query = '', session_id = NULL WHERE session_id = \(id.uuid)",
+                """
+                UPDATE context_loads SET query = '', session_id = NULL,
+                    checkpoint_ids = COALESCE((
+                        SELECT jsonb_agg(e) FROM jsonb_array_elements(checkpoint_ids) e
+                        WHERE e #>> '{}' NOT IN (SELECT id::text FROM checkpoints WHERE session_id = \(id.uuid))), '[]'::jsonb)
+                WHERE session_id = \(id.uuid)
+                   OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(checkpoint_ids) x
+                              WHERE x IN (SELECT id::text FROM checkpoints WHERE session_id = \(id.uuid)))
+                """,
                 logger: self.logger
             )
             // Checkpoints and tag links go with the session (ON DELETE CASCADE); patterns and child sessions

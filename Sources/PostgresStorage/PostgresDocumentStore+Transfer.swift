@@ -44,6 +44,7 @@ extension PostgresDocumentStore: RecordTransfer {
                 try await self.replaceTags(session.tags, ofSession: session.id, on: connection)
                 sessions.insert(session.id)
                 inserted.insert(session.id)
+                counts.insertedItems.append(ItemReference(kind: .session, id: session.id))
                 counts.inserted[.session, default: 0] += 1
             }
             sessions.formUnion(try await stored("sessions", batch.checkpoints.map(\.sessionID) + batch.patterns.compactMap(\.sourceSessionID) + batch.contextLoads.compactMap(\.sessionID)))
@@ -60,6 +61,7 @@ extension PostgresDocumentStore: RecordTransfer {
                 }
                 guard try await self.insertIfMissing(checkpoint, on: connection) else { continue }
                 inserted.insert(checkpoint.id)
+                counts.insertedItems.append(ItemReference(kind: .checkpoint, id: checkpoint.id))
                 counts.inserted[.checkpoint, default: 0] += 1
             }
             var patterns = try await stored("patterns", batch.patterns.flatMap { [$0.id] + ($0.parentPatternID.map { [$0] } ?? []) })
@@ -75,6 +77,7 @@ extension PostgresDocumentStore: RecordTransfer {
                 try await self.replaceTags(pattern.tags, ofPattern: pattern.id, on: connection)
                 patterns.insert(pattern.id)
                 inserted.insert(pattern.id)
+                counts.insertedItems.append(ItemReference(kind: .pattern, id: pattern.id))
                 counts.inserted[.pattern, default: 0] += 1
             }
             for var load in batch.contextLoads {
@@ -184,5 +187,30 @@ extension PostgresJSON {
     static func counts(_ text: String?) -> [String: Int] {
         guard let text, let values = try? JSONDecoder().decode([String: Int].self, from: Data(text.utf8)) else { return [:] }
         return values
+    }
+}
+
+extension PostgresDocumentStore {
+    package func saveAudits(_ audits: [PrivacyAudit]) async throws {
+        guard !audits.isEmpty else { return }
+        try await withTransaction("saving privacy audit rows") { connection in
+            for audit in audits where audit.level != .ephemeral {
+                try await connection.query(
+                    """
+                    INSERT INTO privacy_audit (item_kind, item_id, level, detected, redacted, created_at)
+                    SELECT \(audit.itemKind.rawValue), \(audit.itemID.uuid), \(audit.level.rawValue),
+                        \(PostgresJSON.object(audit.detected))::jsonb, \(PostgresJSON.object(audit.redacted))::jsonb,
+                        \(PostgresTime(audit.createdAt))
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM privacy_audit
+                        WHERE item_kind = \(audit.itemKind.rawValue) AND item_id = \(audit.itemID.uuid)
+                          AND level = \(audit.level.rawValue) AND created_at = \(PostgresTime(audit.createdAt))
+                          AND detected = \(PostgresJSON.object(audit.detected))::jsonb)
+                      AND EXISTS (SELECT 1 FROM \(unescaped: Self.table(of: audit.itemKind)) WHERE id = \(audit.itemID.uuid))
+                    """,
+                    logger: self.logger
+                )
+            }
+        }
     }
 }

@@ -99,10 +99,14 @@ extension SQLiteDocumentStore {
                     UPDATE privacy_audit SET item_id = NULL, detected = '{}', redacted = '{}', anonymized = 1
                         WHERE (item_kind = 'session' AND item_id = ?)
                         OR (item_kind = 'checkpoint' AND item_id IN (\(checkpointIDs)));
-                    UPDATE context_loads SET query = '', session_id = NULL WHERE session_id = ?;
+                    UPDATE context_loads SET query = '', session_id = NULL,
+                        checkpoint_ids = (SELECT json_group_array(value) FROM json_each(context_loads.checkpoint_ids)
+                            WHERE value NOT IN (\(checkpointIDs)))
+                        WHERE session_id = ?
+                        OR EXISTS (SELECT 1 FROM json_each(context_loads.checkpoint_ids) WHERE value IN (\(checkpointIDs)));
                     DELETE FROM sessions WHERE id = ?;
                     """,
-                arguments: [id, id, id, id, id, id]
+                arguments: [id, id, id, id, id, id, id, id]
             )
             return true
         }

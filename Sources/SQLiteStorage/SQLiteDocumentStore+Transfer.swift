@@ -31,6 +31,7 @@ extension SQLiteDocumentStore: RecordTransfer {
                 try Self.replaceTags(session.tags, of: session.id, table: "session_tags", column: "session_id", in: db)
                 try queueChange(.session, session.id, .upsert, in: db)
                 inserted.insert(session.id)
+                counts.insertedItems.append(ItemReference(kind: .session, id: session.id))
                 counts.inserted[.session, default: 0] += 1
             }
             for checkpoint in batch.checkpoints {
@@ -46,6 +47,7 @@ extension SQLiteDocumentStore: RecordTransfer {
                 try Self.insert(checkpoint, in: db)
                 try queueChange(.checkpoint, checkpoint.id, .upsert, in: db)
                 inserted.insert(checkpoint.id)
+                counts.insertedItems.append(ItemReference(kind: .checkpoint, id: checkpoint.id))
                 counts.inserted[.checkpoint, default: 0] += 1
             }
             for var pattern in batch.patterns {
@@ -59,6 +61,7 @@ extension SQLiteDocumentStore: RecordTransfer {
                 try Self.replaceTags(pattern.tags, of: pattern.id, table: "pattern_tags", column: "pattern_id", in: db)
                 try queueChange(.pattern, pattern.id, .upsert, in: db)
                 inserted.insert(pattern.id)
+                counts.insertedItems.append(ItemReference(kind: .pattern, id: pattern.id))
                 counts.inserted[.pattern, default: 0] += 1
             }
             for var load in batch.contextLoads {
@@ -174,5 +177,16 @@ extension SQLiteValues {
     static func countObject(_ text: String?) -> [String: Int] {
         guard let text, let values = try? JSONDecoder().decode([String: Int].self, from: Data(text.utf8)) else { return [:] }
         return values
+    }
+}
+
+extension SQLiteDocumentStore {
+    package func privacyAudits(of item: ItemReference) async throws -> [PrivacyAudit] {
+        try await database.read { db in
+            try db.rows(
+                sql: "SELECT * FROM privacy_audit WHERE item_kind = ? AND item_id = ? ORDER BY id",
+                arguments: [item.kind.rawValue, item.id.description]
+            ).map(SQLiteValues.audit)
+        }
     }
 }

@@ -257,11 +257,19 @@ private struct State {
         return accepted
     }
 
-    /// The first of `columns` that holds a time; nil if none does, with a warning if one held something else.
-    mutating func time(_ row: LegacyRow, _ columns: [String], table: String, key: String) -> Date? {
+    /// The first of `columns` that holds a time; nil if none does. `warn`: say when an earlier column held
+    /// something else.
+    mutating func time(_ row: LegacyRow, _ columns: [String], table: String, key: String, warn shouldWarn: Bool = false) -> Date? {
+        var unreadable: [String] = []
         for column in columns {
             guard let text = row.text(column) else { continue }
-            if let date = Timestamp.parse(text) { return date }
+            if let date = Timestamp.parse(text) {
+                if shouldWarn, let first = unreadable.first {
+                    warn(table, key, "\(first) is not a time: \(column) is used")
+                }
+                return date
+            }
+            unreadable.append("\(column) '\(text)'")
         }
         return nil
     }
@@ -316,7 +324,7 @@ private struct State {
     mutating func mapSession(_ key: String, _ row: LegacyRow) {
         guard var session = sessions[key] else { return }
         let level = session.privacyLevel
-        session.createdAt = time(row, ["timestamp", "created_at"], table: "sessions", key: key) ?? mapping.now
+        session.createdAt = time(row, ["timestamp", "created_at"], table: "sessions", key: key, warn: true) ?? mapping.now
         session.updatedAt = optionalTime(row, "updated_at", table: "sessions", key: key) ?? session.createdAt
         session.accessedAt = optionalTime(row, "accessed_at", table: "sessions", key: key)
         session.archivedAt = optionalTime(row, "archived_at", table: "sessions", key: key)
@@ -424,7 +432,7 @@ private struct State {
             skip("checkpoints", row, key: key, "its session '\(sessionKey)' is ephemeral: never stored")
             return
         }
-        guard let createdAt = time(row, ["timestamp", "created_at"], table: "checkpoints", key: key) else {
+        guard let createdAt = time(row, ["timestamp", "created_at"], table: "checkpoints", key: key, warn: true) else {
             skip("checkpoints", row, key: key, "timestamp '\(row.text("timestamp") ?? "")' is not a time")
             return
         }

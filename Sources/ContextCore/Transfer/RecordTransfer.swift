@@ -43,6 +43,8 @@ package struct ImportCounts: Sendable, Hashable {
     /// Records whose id was stored already, left alone.
     package var existing: [RecordKind: Int] = [:]
     package var audits = 0
+    /// The sessions, checkpoints and patterns written (to push them at once when the store is a replica).
+    package var insertedItems: [ItemReference] = []
     /// Records not written, with why.
     package var skipped: [ImportIssue] = []
     /// References written as null because their target is not stored.
@@ -54,6 +56,7 @@ package struct ImportCounts: Sendable, Hashable {
         inserted.merge(other.inserted, uniquingKeysWith: +)
         existing.merge(other.existing, uniquingKeysWith: +)
         audits += other.audits
+        insertedItems += other.insertedItems
         skipped += other.skipped
         droppedReferences += other.droppedReferences
     }

@@ -129,6 +129,8 @@ package enum TransferFile {
             let line: Line
             do {
                 line = try decode(Data(lineData))
+            } catch where header == nil {
+                throw .invalid("line \(lineNumber)", "must be the export header ({\"type\":\"header\",\"format\":\"memctx-export\",…}): this is not a memctx export")
             } catch let error as ContextError {
                 throw ContextError(.invalidInput, "line \(lineNumber): \(error.message)", field: "line \(lineNumber)")
             } catch {

@@ -176,8 +176,11 @@ def main():
                    "VALUES ('pat-bad-type', 'misc', 'unknown type', 't', '{}')"); skip("patterns")
         db.execute("INSERT INTO sessions(session_id, timestamp, privacy_level, title) "
                    "VALUES ('sess-bad-level', '2025-02-01 10:00:00', 'secret', 'bad level')"); skip("sessions")
+        db.execute("INSERT INTO sessions(session_id, timestamp, privacy_level, title, created_at) "
+                   "VALUES ('sess-bad-time', 'yesterday', 'team', 'bad time', 'last week')"); skip("sessions")
+        # Imported with created_at instead of an unreadable timestamp.
         db.execute("INSERT INTO sessions(session_id, timestamp, privacy_level, title) "
-                   "VALUES ('sess-bad-time', 'yesterday', 'team', 'bad time')"); skip("sessions")
+                   "VALUES ('sess-odd-time', 'yesterday', 'team', 'odd time')"); expect["sessions"] += 1; warnings += 1
         db.execute("INSERT INTO sessions(session_id, timestamp, privacy_level, title, description) "
                    "VALUES ('sess-ephemeral', '2025-02-01 10:00:00', 'ephemeral', 'never stored', 'ephemeral text')"); skip("sessions")
         db.execute("INSERT INTO checkpoints(checkpoint_id, timestamp, description, session_id) "
