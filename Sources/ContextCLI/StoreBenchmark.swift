@@ -101,22 +101,58 @@ struct StoreBenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("  seeded \(size) in \(Int(Date().timeIntervalSince(started))) s\n".utf8))
             var list: [UInt64] = []
             var search: [UInt64] = []
+            var asked: [String] = []
             for _ in 0..<queries {
                 list.append(try await BenchmarkFigures.elapsed {
                     _ = try await service.sessions(SessionQuery(filter: ListFilter(scope: .only("bench"))))
                 })
                 var request = SearchRequest(query: Self.sentence(words, 3, &generator), kinds: [.pattern], scope: .only("bench"), limit: 10)
                 request.mode = .lexical
+                asked.append(request.query)
                 search.append(try await BenchmarkFigures.elapsed { _ = try await service.search(request) })
             }
             print(BenchmarkFigures.line("listSessions (20 per page) at \(size) sessions", list))
             print(BenchmarkFigures.line("searchPatterns lexical (3-word query, 10 hits) at \(size) patterns", search))
+            var again: [UInt64] = []
+            for query in asked {
+                var request = SearchRequest(query: query, kinds: [.pattern], scope: .only("bench"), limit: 10)
+                request.mode = .lexical
+                again.append(try await BenchmarkFigures.elapsed { _ = try await service.search(request) })
+            }
+            print(BenchmarkFigures.line("  the same queries again (word counts remembered)", again))
+            try await Self.measureLexicalParts(store, queries: asked)
             if let hybridService, let semantic = hybridService.semantic {
                 try await Self.seedVectors(store, semantic: semantic, project: "bench", generator: &generator)
                 try await Self.measureHybrid(
                     hybridService, semantic: semantic, size: size, queries: modelQueries, words: words, generator: &generator)
             }
         }
+    }
+
+    /// The same queries again, part by part: the store's all-words query, the any-word query a search falls
+    /// back to when no item holds every word, and reading the hits' rows.
+    static func measureLexicalParts(_ store: SQLiteDocumentStore, queries: [String]) async throws {
+        var allWords: [UInt64] = []
+        var anyWord: [UInt64] = []
+        var reading: [UInt64] = []
+        let filter = SearchFilter(scope: .only("bench"))
+        for query in queries {
+            let terms = TextTerms.terms(in: query)
+            var hits: [LexicalHit] = []
+            allWords.append(try await BenchmarkFigures.elapsed {
+                hits = try await store.searchLexical(.pattern, terms: terms, matchAll: true, filter: filter, limit: 20)
+            })
+            if hits.isEmpty, terms.count > 1 {
+                anyWord.append(try await BenchmarkFigures.elapsed {
+                    hits = try await store.searchLexical(.pattern, terms: terms, matchAll: false, filter: filter, limit: 20)
+                })
+            }
+            let ids = Array(hits.prefix(15).map(\.id))
+            reading.append(try await BenchmarkFigures.elapsed { _ = try await store.patterns(ids: ids) })
+        }
+        print(BenchmarkFigures.line("  the store's all-words query", allWords))
+        print(BenchmarkFigures.line("  the any-word query (\(anyWord.count) of \(queries.count) queries)", anyWord))
+        print(BenchmarkFigures.line("  reading the first 15 hits' rows", reading))
     }
 
     /// Random unit vectors for every pattern that has none yet, stored through `semantic` (locally in the

@@ -31,6 +31,15 @@ package final class SQLiteDocumentStore: DocumentStore {
     /// Whether writes queue changes in the outbox (see `SQLiteStorageConfiguration.recordsChanges`).
     package let recordsChanges: Bool
 
+    /// Runs a short read (an index query, a page, a few rows by id) on the calling thread, with GRDB's
+    /// synchronous read. The asynchronous one hands the work to a reader queue and the result back: two
+    /// thread switches that, on a busy 2-core machine, cost as much as the read (docs/performance.md).
+    /// The caller's thread waits only for the SQL; there is no lock cycle (readers are taken from the pool and
+    /// given back when the closure returns).
+    func readNow<Value>(_ body: (Database) throws -> Value) throws -> Value {
+        try database.read(body)
+    }
+
     /// Opens (creating if needed) the database file and migrates it.
     package init(configuration: SQLiteStorageConfiguration) throws {
         try Self.prepareFile(at: configuration.path)
@@ -82,7 +91,10 @@ package final class SQLiteDocumentStore: DocumentStore {
             // WAL + NORMAL: a commit survives a crash of the process (the WAL is in the OS's hands);
             // only a power failure may lose the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // Reads of the FTS index and tables come from a memory map and a 16 MiB page cache.
+            // Reads of the FTS index and tables come from a memory map and a 16 MiB page cache. (SQLite drops
+            // a reader's map when another connection has written since its last read, and the munmap costs a
+            // TLB flush on every core; without the map, lexical search at 100,000 patterns is 2–3 times
+            // slower: docs/performance.md.)
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
             try db.execute(sql: "PRAGMA cache_size = -16384")
         }

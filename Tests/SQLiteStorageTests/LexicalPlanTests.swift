@@ -53,4 +53,27 @@ struct LexicalPlanTests {
         guard case .pattern(let pattern)? = hits.first?.item else { Issue.record("no pattern hit"); return }
         #expect(pattern.name == "common word item 7 number7")
     }
+
+    @Test func matchesOfOtherProjectsRankedFirstDoNotHideThisProjectsItems() async throws {
+        let store = try SQLiteDocumentStore()
+        let date = Date(timeIntervalSince1970: 1_800_000_000)
+        var generator = SystemRandomNumberGenerator()
+        // Many items of another project rank higher (the word twice), so the index's best matches are all
+        // theirs: the search must look past them.
+        for index in 0..<60 {
+            var pattern = Pattern(id: .make(at: date, using: &generator), project: "other", patternType: .code, name: "rollback rollback \(index)", at: date)
+            pattern.template = "rollback"
+            try await store.savePattern(pattern, audit: nil)
+        }
+        for index in 0..<3 {
+            let pattern = Pattern(id: .make(at: date, using: &generator), project: "mine", patternType: .code, name: "rollback plan \(index)", at: date)
+            try await store.savePattern(pattern, audit: nil)
+        }
+        let hits = try await store.searchLexical(.pattern, terms: ["rollback"], matchAll: true, filter: SearchFilter(scope: .only("mine")), limit: 2)
+        #expect(hits.count == 2)
+        let mine = try await store.patterns(ids: hits.map(\.id))
+        #expect(mine.allSatisfy { $0.project == "mine" })
+        let fewer = try await store.searchLexical(.pattern, terms: ["rollback"], matchAll: true, filter: SearchFilter(scope: .only("mine")), limit: 10)
+        #expect(fewer.count == 3)
+    }
 }
