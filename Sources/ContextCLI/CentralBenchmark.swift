@@ -1,10 +1,12 @@
 import ArgumentParser
 import ChromaStorage
 import ContextCore
+import ContextSync
 import Dispatch
 import Foundation
 import Logging
 import PostgresStorage
+import SQLiteStorage
 import SentenceEmbedding
 import Synchronization
 
@@ -66,7 +68,7 @@ struct CentralBenchCommand: AsyncParsableCommand {
             _ = try await embedder.embed(["warm up"])
             print("memctx bench central — PostgreSQL \(central.store.configuration.endpoint), ChromaDB \(central.vectors.configuration.endpoint)\n")
             do {
-                try await measure(service, semantic: semantic, embedder: embedder, store: central.store, sizes: sizes)
+                try await measure(service, semantic: semantic, embedder: embedder, central: central, sizes: sizes)
             } catch {
                 try? await central.store.dropSchema()
                 try? await central.vectors.dropCollections()
@@ -81,9 +83,10 @@ struct CentralBenchCommand: AsyncParsableCommand {
         _ service: ContextService,
         semantic: SemanticIndex,
         embedder: TimedEmbedder,
-        store: some DocumentStore,
+        central: CentralRepository,
         sizes: [Int]
     ) async throws {
+        let store = central.store
         var generator = SplitMix(seed: 7)
         let words = (0..<3_000).map { StoreBenchCommand.word($0) }
         let session = try await service.createSession(SessionDraft(title: "benchmark")).session.id
@@ -102,6 +105,7 @@ struct CentralBenchCommand: AsyncParsableCommand {
         print(BenchmarkFigures.line("saveCheckpoint central (\(checkpoints) calls, embedding included)", total))
         print(BenchmarkFigures.line("  of which the embedding", embedding))
         print(BenchmarkFigures.line("  excluding the embedding (PostgreSQL + ChromaDB)", withoutEmbedding))
+        try await measureReplica(central, embedder: embedder, words: words, generator: &generator)
 
         var seeded = 0
         for size in sizes.sorted() {
@@ -126,6 +130,49 @@ struct CentralBenchCommand: AsyncParsableCommand {
                 service, semantic: semantic, size: size, queries: queries, words: words, generator: &generator)
         }
         try await concurrent(service, words: words, session: session)
+    }
+
+    /// saveCheckpoint as `memctx serve` runs it with a central repository: committed to a local replica with
+    /// its outbox change, then pushed at once (rows to PostgreSQL while the vector goes to ChromaDB), the
+    /// response waiting for the push.
+    private func measureReplica(_ central: CentralRepository, embedder: TimedEmbedder, words: [String], generator: inout SplitMix)
+        async throws
+    {
+        let folder = NSTemporaryDirectory() + "memctx-bench-replica-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var localConfiguration = SQLiteStorageConfiguration(path: folder + "/memctx.db")
+        localConfiguration.recordsChanges = true
+        let local = try SQLiteDocumentStore(configuration: localConfiguration)
+        var logger = Logger(label: "memctx")
+        logger.logLevel = .error
+        let replicator = CompositionRoot.makeReplicator(central: central, local: local, modelID: embedder.modelID, logger: logger)
+        try await replicator.start(timeout: .seconds(10))
+        var configuration = ContextServiceConfiguration()
+        configuration.defaultProject = "bench"
+        let service = ContextService(
+            store: SyncedDocumentStore(local: local, central: central.store, replicator: replicator), embedder: embedder,
+            replication: replicator, remoteVectors: central.vectors, configuration: configuration)
+        let session = try await service.createSession(SessionDraft(title: "replica benchmark")).session.id
+        var index = 0
+        var embedding: [UInt64] = []
+        var withoutEmbedding: [UInt64] = []
+        var pushed = 0
+        let total = try await BenchmarkFigures.measure(checkpoints) {
+            let draft = StoreBenchCommand.checkpointDraft(words, session: session, index: index, &generator)
+            let before = embedder.total
+            var location = StorageLocation.local
+            let elapsed = try await BenchmarkFigures.elapsed { location = try await service.saveCheckpoint(draft).stored }
+            if location == .central { pushed += 1 }
+            let embedded = embedder.total - before
+            embedding.append(embedded)
+            withoutEmbedding.append(elapsed - min(elapsed, embedded))
+            index += 1
+        }
+        await replicator.shutdown()
+        print(BenchmarkFigures.line("saveCheckpoint through the local replica (\(checkpoints) calls), embedding included", total))
+        print(BenchmarkFigures.line("  excluding the embedding (local commit + push to both)", withoutEmbedding))
+        print("  \(pushed) of \(checkpoints) answered stored: central")
     }
 
     /// `concurrency` requests at once, twice over; every error is counted.

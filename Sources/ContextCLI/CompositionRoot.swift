@@ -45,20 +45,7 @@ enum CompositionRoot {
             group.addTask { try await central.store.run() }
             // Leases made before the pool runs are refused with a warning: let the task start first.
             while !central.store.isRunning { await Task.yield() }
-            let replicator = Replicator(
-                local: local,
-                central: Replicator.Central(
-                    store: central.store, vectors: central.vectors,
-                    prepare: {
-                        try await central.store.probeConnection()
-                        try await central.prepare()
-                    },
-                    probeDatabase: { try await central.store.probeConnection() },
-                    probeVectors: { try await central.vectors.heartbeat() }
-                ),
-                modelID: embedder?.modelID,
-                logger: logger
-            )
+            let replicator = makeReplicator(central: central, local: local, modelID: embedder?.modelID, logger: logger)
             do {
                 try await replicator.start(timeout: .milliseconds(1500))
             } catch {
@@ -95,6 +82,25 @@ enum CompositionRoot {
                 throw error
             }
         }
+    }
+
+    /// The replication of `local` (recording changes) to `central`. Start it (`start(timeout:)`) with the
+    /// central store's pool running.
+    static func makeReplicator(central: CentralRepository, local: SQLiteDocumentStore, modelID: String?, logger: Logger) -> Replicator {
+        Replicator(
+            local: local,
+            central: Replicator.Central(
+                store: central.store, vectors: central.vectors,
+                prepare: {
+                    try await central.store.probeConnection()
+                    try await central.prepare()
+                },
+                probeDatabase: { try await central.store.probeConnection() },
+                probeVectors: { try await central.vectors.heartbeat() }
+            ),
+            modelID: modelID,
+            logger: logger
+        )
     }
 
     /// What `health` and `stats` say about syncing.

@@ -408,19 +408,23 @@ package final class Replicator: Replication {
             break
         case (.session, .upsert):
             guard let session = try await local.session(id: id, touch: nil) else { return }
-            try await call(database) { try await store.saveSession(session, audit: nil) }
-            try await pushAudits(change.item)
-            try await pushVector(change.item)
+            try await pushRowAndVector(change.item) {
+                try await self.call(self.database) { try await store.saveSession(session, audit: nil) }
+                return true
+            }
         case (.checkpoint, .upsert):
             guard let checkpoint = try await local.checkpoints(ids: [id]).first else { return }
             let session = try await local.sessions(ids: [checkpoint.sessionID]).first
-            do {
-                _ = try await call(database) { try await store.saveCheckpoint(checkpoint, creating: session, audits: []) }
-            } catch let error as ContextError where error.code == .notFound {
-                return  // its session was erased centrally: the purge wins
+            // A checkpoint is inserted once: its audit rows go in the same transaction.
+            let audits = try await local.privacyAudits(of: change.item)
+            try await pushRowAndVector(change.item, auditsWithRow: true) {
+                do {
+                    _ = try await self.call(self.database) { try await store.saveCheckpoint(checkpoint, creating: session, audits: audits) }
+                    return true
+                } catch let error as ContextError where error.code == .notFound {
+                    return false  // its session was erased centrally: the purge wins
+                }
             }
-            try await pushAudits(change.item)
-            try await pushVector(change.item)
         case (.pattern, .upsert):
             guard var pattern = try await local.patterns(ids: [id]).first else { return }
             // Merges queued after this change add their own share when they are pushed.
@@ -428,15 +432,51 @@ package final class Replicator: Replication {
             pattern.frequency = max(1, pattern.frequency - later)
             let key = "\(try await replicaID()):\(change.sequence)"
             let toSend = pattern
-            try await call(database) {
-                try await store.replicatePattern(toSend, frequencyDelta: change.frequencyDelta, changeKey: key)
+            try await pushRowAndVector(change.item) {
+                try await self.call(self.database) {
+                    try await store.replicatePattern(toSend, frequencyDelta: change.frequencyDelta, changeKey: key)
+                }
+                return true
             }
-            try await pushAudits(change.item)
-            try await pushVector(change.item)
         }
     }
 
     /// Upserts the item's local vector into ChromaDB and records it in PostgreSQL (no vector: nothing to do).
+    /// Writes the item's row (`row`, false when the central repository refuses it because its session was
+    /// erased) and its audit rows to PostgreSQL while its vector goes to ChromaDB: the two servers work at
+    /// the same time, so a push takes the slower of the two rather than their sum. The vector's record in
+    /// `embedding_status` follows once both are there; a vector whose row was refused is taken back.
+    private func pushRowAndVector(
+        _ item: ItemReference, auditsWithRow: Bool = false, row: @escaping @Sendable () async throws -> Bool
+    ) async throws {
+        var found: [ItemEmbedding] = []
+        if let modelID { found = try await local.embeddings(item.kind, ids: [item.id], model: modelID) }
+        let embeddings = found
+        let vectors = central.vectors
+        async let vectorPushed: Void = upsertVectors(embeddings, into: vectors)
+        let accepted: Bool
+        do {
+            accepted = try await row()
+            if accepted, !auditsWithRow { try await pushAudits(item) }
+        } catch {
+            try? await vectorPushed
+            throw error
+        }
+        try await vectorPushed
+        guard accepted else {
+            if !embeddings.isEmpty { try await call(vectorService) { try await vectors.remove(item.kind, ids: [item.id]) } }
+            return
+        }
+        guard !embeddings.isEmpty else { return }
+        let store = central.store
+        try await call(database) { try await store.saveEmbeddings(embeddings) }
+    }
+
+    private func upsertVectors(_ embeddings: [ItemEmbedding], into vectors: any VectorIndex) async throws {
+        guard !embeddings.isEmpty else { return }
+        try await call(vectorService) { try await vectors.upsert(embeddings) }
+    }
+
     /// The item's privacy audit rows (the central repository keeps the ones it lacks).
     private func pushAudits(_ item: ItemReference) async throws {
         let audits = try await local.privacyAudits(of: item)
@@ -445,15 +485,6 @@ package final class Replicator: Replication {
         try await call(database) { try await store.saveAudits(audits) }
     }
 
-    private func pushVector(_ item: ItemReference) async throws {
-        guard let modelID else { return }
-        let embeddings = try await local.embeddings(item.kind, ids: [item.id], model: modelID)
-        guard !embeddings.isEmpty else { return }
-        let store = central.store
-        let vectors = central.vectors
-        try await call(vectorService) { try await vectors.upsert(embeddings) }
-        try await call(database) { try await store.saveEmbeddings(embeddings) }
-    }
 
     private func replicaID() async throws -> String {
         if let id = state.withLock({ $0.replicaID }) { return id }

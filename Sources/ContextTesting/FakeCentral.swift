@@ -74,7 +74,9 @@ package final class FakeCentral: CentralReplica {
         if state.withLock({ $0.purged.contains(checkpoint.sessionID) }) {
             throw ContextError(.notFound, "session \(checkpoint.sessionID) was erased", field: "sessionId")
         }
-        return try await store.saveCheckpoint(checkpoint, creating: newSession, audits: audits)
+        let outcome = try await store.saveCheckpoint(checkpoint, creating: newSession, audits: audits)
+        if case .inserted = outcome { state.withLock { $0.audits += audits } }
+        return outcome
     }
 
     package func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint? {

@@ -59,6 +59,9 @@ struct ReplicationTests {
         #expect(try await central.store.session(id: saved.checkpoint.sessionID, touch: nil) != nil)
         #expect(vectors.ids(.checkpoint) == [saved.checkpoint.id])
         #expect(vectors.ids(.session) == [saved.checkpoint.sessionID])
+        // The privacy audit rows go with their items, once each.
+        #expect(Set(central.audits.map(\.itemID)) == [saved.checkpoint.id, saved.checkpoint.sessionID])
+        #expect(central.audits.count == 2)
         #expect(try await replica.pending == 0)
         #expect(await replica.service.readLocation() == .central)
     }
