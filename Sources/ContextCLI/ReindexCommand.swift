@@ -30,18 +30,10 @@ struct ReindexCommand: AsyncParsableCommand {
         let logger = try logging.bootstrap(label: "memctx")
         let batchSize = batchSize
         let counts = try await CompositionRoot.withService(logger: logger) { service, _ in
-            guard service.semantic != nil else {
+            guard let counts = try await CompositionRoot.embedMissing(service, label: "reindex", batchSize: batchSize) else {
                 throw CommandFailure("no embedding model in \(MemctxEnvironment().modelDirectory.path): run scripts/fetch-model.sh or set MEMCTX_MODEL_DIR")
             }
-            let bar = ProgressBar(label: "reindex")
-            defer { bar.finish() }
-            do throws(ContextError) {
-                return try await service.reindex(batchSize: batchSize) { progress in
-                    bar.update("\(progress.kind.rawValue)s", done: progress.done, total: progress.total)
-                }
-            } catch {
-                throw CommandFailure(error.message)
-            }
+            return counts
         }
         let summary = ItemKind.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)s" }.joined(separator: ", ")
         FileHandle.standardError.write(Data("reindex: embedded \(summary)\n".utf8))

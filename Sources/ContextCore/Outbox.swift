@@ -86,8 +86,10 @@ package protocol LocalReplica: DocumentStore {
     func outboxSummary() async throws -> OutboxSummary
     /// Whether a change waits (one that keeps failing for another reason than reachability does not count).
     func hasPendingChanges() async throws -> Bool
-    /// The frequency that merges queued after `sequence` add to the pattern.
-    func pendingFrequencyDelta(of pattern: ItemID, after sequence: Int64) async throws -> Int
+    /// The pattern as stored, with the frequency that merges queued after `sequence` add to it, read
+    /// together (one snapshot: a merge committed between two reads would be counted in one and not the
+    /// other), or nil if it is not stored.
+    func pattern(_ id: ItemID, withDeltaQueuedAfter sequence: Int64) async throws -> (pattern: Pattern, laterDelta: Int)?
     /// This database's id among the central repository's replicas: made once, the same for every process.
     func replicaID() async throws -> String
     /// The stored vectors of these items by `model`, with their metadata.

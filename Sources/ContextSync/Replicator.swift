@@ -426,10 +426,10 @@ package final class Replicator: Replication {
                 }
             }
         case (.pattern, .upsert):
-            guard var pattern = try await local.patterns(ids: [id]).first else { return }
+            guard let found = try await local.pattern(id, withDeltaQueuedAfter: change.sequence) else { return }
+            var pattern = found.pattern
             // Merges queued after this change add their own share when they are pushed.
-            let later = try await local.pendingFrequencyDelta(of: id, after: change.sequence)
-            pattern.frequency = max(1, pattern.frequency - later)
+            pattern.frequency = max(1, pattern.frequency - found.laterDelta)
             let key = "\(try await replicaID()):\(change.sequence)"
             let toSend = pattern
             try await pushRowAndVector(change.item) {

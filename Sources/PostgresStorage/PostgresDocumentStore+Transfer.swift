@@ -99,14 +99,13 @@ extension PostgresDocumentStore: RecordTransfer {
     package func exportRecords(_ kind: RecordKind, scope: ProjectScope, after cursor: String?, limit: Int) async throws
         -> (batch: RecordBatch, next: String?)
     {
-        let (table, columns) =
+        let (table, alias, columns) =
             switch kind {
-            case .session: ("sessions s", PostgresRows.sessionColumns)
-            case .checkpoint: ("checkpoints c", PostgresRows.checkpointColumns)
-            case .pattern: ("patterns p", PostgresRows.patternColumns)
-            case .contextLoad: ("context_loads l", PostgresRows.contextLoadColumns)
+            case .session: ("sessions s", "s", PostgresRows.sessionColumns)
+            case .checkpoint: ("checkpoints c", "c", PostgresRows.checkpointColumns)
+            case .pattern: ("patterns p", "p", PostgresRows.patternColumns)
+            case .contextLoad: ("context_loads l", "l", PostgresRows.contextLoadColumns)
             }
-        let alias = String(table.last!)
         let position = try ListCursor.decode(cursor)
         let project = scope.project
         return try await withConnection("exporting records") { connection in

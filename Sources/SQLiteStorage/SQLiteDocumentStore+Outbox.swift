@@ -209,13 +209,16 @@ extension SQLiteDocumentStore {
         }
     }
 
-    package func pendingFrequencyDelta(of pattern: ItemID, after sequence: Int64) async throws -> Int {
-        try await database.read { db in
-            try Int.fetchOne(
-                db,
-                sql: "SELECT coalesce(sum(frequency_delta), 0) FROM outbox WHERE item_kind = 'pattern' AND item_id = ? AND id > ?",
-                arguments: [pattern.description, sequence]
-            ) ?? 0
+    package func pattern(_ id: ItemID, withDeltaQueuedAfter sequence: Int64) async throws -> (pattern: Pattern, laterDelta: Int)? {
+        try readNow { db in
+            guard let pattern = try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first else { return nil }
+            let later =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT coalesce(sum(frequency_delta), 0) FROM outbox WHERE item_kind = 'pattern' AND item_id = ? AND id > ?",
+                    arguments: [id.description, sequence]
+                ) ?? 0
+            return (pattern, later)
         }
     }
 

@@ -31,7 +31,7 @@ struct MigrationEndToEndTests {
 
     @Test func migrateValidatesEmbedsAndASecondRunChangesNothing() throws {
         let source = home + "/memory-context.db"
-        let summary = try LegacyFixture.make(at: source, ["--sessions", "80", "--malformed"])
+        let summary = try LegacyFixture.make(at: source, ["--sessions", "300", "--malformed"])
         let original = try digest(source)
 
         let dry = try run(["migrate", "--from", source, "--dry-run"])

@@ -30,7 +30,9 @@ struct PostgresConnectionErrorTests {
         }
         let elapsed = ContinuousClock.now - started
         expectClear(try #require(error), endpoint: "127.0.0.1:1", cause: "connection refused", url: url)
-        #expect(elapsed < .seconds(30), "took \(elapsed)")
+        // A bound against hanging, not a speed figure: with every suite running at once on 2 cores the
+        // connection attempts' timers fire late.
+        #expect(elapsed < .seconds(120), "took \(elapsed)")
     }
 
     @Test(.postgresServer) func wrongPasswordIsAClearError() async throws {

@@ -58,7 +58,7 @@ package struct LegacyMigration: Sendable {
     /// Every stored record, kept when the plan names it.
     private func readBack(_ plan: LegacyMigrationPlan, progress: (String, Int, Int) -> Void) async throws(ContextError) -> ReadBack {
         var result = ReadBack(plan: plan)
-        for kind in RecordKind.allCases {
+        for (index, kind) in RecordKind.allCases.enumerated() {
             var cursor: String?
             repeat {
                 let page: (batch: RecordBatch, next: String?)
@@ -72,7 +72,7 @@ package struct LegacyMigration: Sendable {
                 result.add(page.batch)
                 cursor = page.next
             } while cursor != nil
-            progress("reading back", RecordKind.allCases.firstIndex(of: kind)! + 1, RecordKind.allCases.count)
+            progress("reading back", index + 1, RecordKind.allCases.count)
         }
         return result
     }
