@@ -63,3 +63,12 @@ private final class ErrorOutput: @unchecked Sendable {
         return value
     }
 }
+
+/// Runs blocking work (a child process, a pipe read) on a thread of its own and waits for it without
+/// holding one of the concurrency pool's threads: on 2 cores, two tests blocked in the pool stall every
+/// other test of the process.
+package func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
