@@ -57,7 +57,7 @@ extension SQLiteDocumentStore {
                 return try Self.fetchCheckpoint(id, in: db)
             }
         }
-        return try readNow { db in try Self.fetchCheckpoint(id, in: db) }
+        return try await database.read { db in try Self.fetchCheckpoint(id, in: db) }
     }
 
     private static func fetchCheckpoint(_ id: ItemID, in db: Database) throws -> Checkpoint? {
@@ -67,7 +67,7 @@ extension SQLiteDocumentStore {
 
     package func checkpoints(ids: [ItemID]) async throws -> [Checkpoint] {
         guard !ids.isEmpty else { return [] }
-        return try readNow { db in
+        return try await database.read { db in
             try db.rows(sql: "SELECT * FROM checkpoints WHERE id IN (\(Self.placeholders(ids.count)))",
                 arguments: StatementArguments(ids.map(\.description))
             ).map(SQLiteValues.checkpoint)
@@ -84,7 +84,7 @@ extension SQLiteDocumentStore {
         }
         let limit = query.filter.limit
         let finalConditions = conditions
-        return try readNow { db in
+        return try await database.read { db in
             let rows = try db.rows(sql: "SELECT c.* FROM checkpoints c \(finalConditions.sql) ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
                 arguments: finalConditions.arguments + [limit + 1]
             )

@@ -210,7 +210,7 @@ extension SQLiteDocumentStore {
     }
 
     package func pattern(_ id: ItemID, withDeltaQueuedAfter sequence: Int64) async throws -> (pattern: Pattern, laterDelta: Int)? {
-        try readNow { db in
+        try await database.read { db in
             guard let pattern = try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first else { return nil }
             let later =
                 try Int.fetchOne(

@@ -70,12 +70,12 @@ extension SQLiteDocumentStore {
                 return try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first
             }
         }
-        return try readNow { db in try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first }
+        return try await database.read { db in try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first }
     }
 
     package func patterns(ids: [ItemID]) async throws -> [Pattern] {
         guard !ids.isEmpty else { return [] }
-        return try readNow { db in
+        return try await database.read { db in
             try Self.fetchPatterns(db, where: "p.id IN (\(Self.placeholders(ids.count)))", ids.map(\.description))
         }
     }
@@ -89,7 +89,7 @@ extension SQLiteDocumentStore {
         Self.addTagFilter(query.filter.tags, to: &conditions, table: "pattern_tags", column: "pattern_id", alias: "p")
         let limit = query.filter.limit
         let finalConditions = conditions
-        return try readNow { db in
+        return try await database.read { db in
             let rows = try db.rows(sql: "SELECT p.* FROM patterns p \(finalConditions.sql) ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
                 arguments: finalConditions.arguments + [limit + 1]
             )

@@ -28,7 +28,7 @@ extension SQLiteDocumentStore {
         if kind == .session { conditions.add("\(alias).status <> 'deleted'") }
         let filters = conditions
         let statistics = termStatistics
-        return try readNow { db in
+        return try await database.read { db in
             let items = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM \(table)") ?? 0
             let counts = try statistics.itemCounts(terms, vocabulary: "\(table)_vocab", db)
             let plan = LexicalPlan(terms: terms, counts: counts, items: items, matchAll: matchAll)

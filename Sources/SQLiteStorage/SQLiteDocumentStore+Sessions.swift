@@ -53,12 +53,12 @@ extension SQLiteDocumentStore {
                 return try Self.fetchSessions(db, where: "s.id = ?", [id.description]).first
             }
         }
-        return try readNow { db in try Self.fetchSessions(db, where: "s.id = ?", [id.description]).first }
+        return try await database.read { db in try Self.fetchSessions(db, where: "s.id = ?", [id.description]).first }
     }
 
     package func sessions(ids: [ItemID]) async throws -> [Session] {
         guard !ids.isEmpty else { return [] }
-        return try readNow { db in
+        return try await database.read { db in
             try Self.fetchSessions(db, where: "s.id IN (\(Self.placeholders(ids.count)))", ids.map(\.description))
         }
     }
@@ -75,7 +75,7 @@ extension SQLiteDocumentStore {
         Self.addTagFilter(query.filter.tags, to: &conditions, table: "session_tags", column: "session_id", alias: "s")
         let limit = query.filter.limit
         let finalConditions = conditions
-        return try readNow { db in
+        return try await database.read { db in
             let rows = try db.rows(sql: "SELECT s.* FROM sessions s \(finalConditions.sql) ORDER BY s.created_at DESC, s.id DESC LIMIT ?",
                 arguments: finalConditions.arguments + [limit + 1]
             )

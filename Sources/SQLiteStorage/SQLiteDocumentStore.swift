@@ -31,15 +31,6 @@ package final class SQLiteDocumentStore: DocumentStore {
     /// Whether writes queue changes in the outbox (see `SQLiteStorageConfiguration.recordsChanges`).
     package let recordsChanges: Bool
 
-    /// Runs a short read (an index query, a page, a few rows by id) on the calling thread, with GRDB's
-    /// synchronous read. The asynchronous one hands the work to a reader queue and the result back: two
-    /// thread switches that, on a busy 2-core machine, cost as much as the read (docs/performance.md).
-    /// The caller's thread waits only for the SQL; there is no lock cycle (readers are taken from the pool and
-    /// given back when the closure returns).
-    func readNow<Value>(_ body: (Database) throws -> Value) throws -> Value {
-        try database.read(body)
-    }
-
     /// Opens (creating if needed) the database file and migrates it.
     package init(configuration: SQLiteStorageConfiguration) throws {
         try Self.prepareFile(at: configuration.path)
