@@ -415,11 +415,9 @@ package final class Replicator: Replication {
         case (.checkpoint, .upsert):
             guard let checkpoint = try await local.checkpoints(ids: [id]).first else { return }
             let session = try await local.sessions(ids: [checkpoint.sessionID]).first
-            // A checkpoint is inserted once: its audit rows go in the same transaction.
-            let audits = try await local.privacyAudits(of: change.item)
-            try await pushRowAndVector(change.item, auditsWithRow: true) {
+            try await pushRowAndVector(change.item) {
                 do {
-                    _ = try await self.call(self.database) { try await store.saveCheckpoint(checkpoint, creating: session, audits: audits) }
+                    _ = try await self.call(self.database) { try await store.saveCheckpoint(checkpoint, creating: session, audits: []) }
                     return true
                 } catch let error as ContextError where error.code == .notFound {
                     return false  // its session was erased centrally: the purge wins
@@ -443,38 +441,18 @@ package final class Replicator: Replication {
 
     /// Upserts the item's local vector into ChromaDB and records it in PostgreSQL (no vector: nothing to do).
     /// Writes the item's row (`row`, false when the central repository refuses it because its session was
-    /// erased) and its audit rows to PostgreSQL while its vector goes to ChromaDB: the two servers work at
-    /// the same time, so a push takes the slower of the two rather than their sum. The vector's record in
-    /// `embedding_status` follows once both are there; a vector whose row was refused is taken back.
-    private func pushRowAndVector(
-        _ item: ItemReference, auditsWithRow: Bool = false, row: @escaping @Sendable () async throws -> Bool
-    ) async throws {
-        var found: [ItemEmbedding] = []
-        if let modelID { found = try await local.embeddings(item.kind, ids: [item.id], model: modelID) }
-        let embeddings = found
-        let vectors = central.vectors
-        async let vectorPushed: Void = upsertVectors(embeddings, into: vectors)
-        let accepted: Bool
-        do {
-            accepted = try await row()
-            if accepted, !auditsWithRow { try await pushAudits(item) }
-        } catch {
-            try? await vectorPushed
-            throw error
-        }
-        try await vectorPushed
-        guard accepted else {
-            if !embeddings.isEmpty { try await call(vectorService) { try await vectors.remove(item.kind, ids: [item.id]) } }
-            return
-        }
+    /// erased) and its audit rows to PostgreSQL, then its vector to ChromaDB and the vector's record in
+    /// `embedding_status`.
+    private func pushRowAndVector(_ item: ItemReference, row: @escaping @Sendable () async throws -> Bool) async throws {
+        guard try await row() else { return }
+        try await pushAudits(item)
+        guard let modelID else { return }
+        let embeddings = try await local.embeddings(item.kind, ids: [item.id], model: modelID)
         guard !embeddings.isEmpty else { return }
         let store = central.store
-        try await call(database) { try await store.saveEmbeddings(embeddings) }
-    }
-
-    private func upsertVectors(_ embeddings: [ItemEmbedding], into vectors: any VectorIndex) async throws {
-        guard !embeddings.isEmpty else { return }
+        let vectors = central.vectors
         try await call(vectorService) { try await vectors.upsert(embeddings) }
+        try await call(database) { try await store.saveEmbeddings(embeddings) }
     }
 
     /// The item's privacy audit rows (the central repository keeps the ones it lacks).
