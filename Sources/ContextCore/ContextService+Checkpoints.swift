@@ -36,29 +36,25 @@ extension ContextService {
         _ = try Validate.bytes(draft.content, field: "content", maximum: Limits.content)
         let project = try project(for: draft.project)
 
-        // The session: the one named, created when it does not exist; a new one when none is named.
-        var newSession: Session?
-        var sessionProject = project
+        // The session: the one named, created when it does not exist; a new one when none is named. Whether the
+        // named one exists, and may take the checkpoint, is checked by the store in the write's transaction
+        // (one step, not a read and then a write).
         let sessionID = draft.sessionID ?? makeID(at: date)
-        let existing: Session? =
-            if draft.sessionID != nil {
-                try await storage("reading a session") { try await store.session(id: sessionID, touch: nil) }
-            } else {
-                nil
+        let rule = SessionRule(project: draft.project == nil ? nil : project, refusesDeleted: true, named: draft.sessionID != nil)
+        let title = try Validate.text(
+            draft.sessionTitle ?? String(description.prefix(120)),
+            field: "sessionTitle",
+            maximum: Limits.title
+        )
+        var newSession: Session? = Session(id: sessionID, project: project, title: title, privacyLevel: level, at: date)
+        var sessionProject = project
+        if level == .ephemeral, draft.sessionID != nil {
+            // Nothing is written: the session is read only to answer as a save would.
+            if let existing = try await storage("reading a session", { try await store.session(id: sessionID, touch: nil) }) {
+                try rule.check(project: existing.project, status: existing.status)
+                sessionProject = existing.project
+                newSession = nil
             }
-        if let existing {
-            guard existing.project == project || draft.project == nil else {
-                throw .invalid("sessionId", "belongs to project '\(existing.project)', not '\(project)'")
-            }
-            guard existing.status != .deleted else { throw .invalid("sessionId", "names a deleted session") }
-            sessionProject = existing.project
-        } else {
-            let title = try Validate.text(
-                draft.sessionTitle ?? String(description.prefix(120)),
-                field: "sessionTitle",
-                maximum: Limits.title
-            )
-            newSession = Session(id: sessionID, project: project, title: title, privacyLevel: level, at: date)
         }
 
         var findings: [String: Int] = [:]
@@ -97,13 +93,14 @@ extension ContextService {
         let toSave = checkpoint
         let sessionToCreate = newSession
         let outcome = try await storage("saving a checkpoint") {
-            try await store.saveCheckpoint(toSave, creating: sessionToCreate, audits: audits)
+            try await store.saveCheckpoint(toSave, creating: sessionToCreate, audits: audits, rule: rule)
         }
         switch outcome {
-        case .inserted(let saved):
-            try await index([.checkpoint(saved)] + (sessionToCreate.map { [.session($0)] } ?? []), at: date)
-            let written = (sessionToCreate.map { [ItemReference(kind: .session, id: $0.id)] } ?? []) + [ItemReference(kind: .checkpoint, id: saved.id)]
-            return CheckpointSaved(checkpoint: saved, sessionCreated: newSession != nil, isDuplicate: false, stored: await stored(written))
+        case .inserted(let saved, let sessionCreated):
+            let created = sessionCreated ? sessionToCreate : nil
+            try await index([.checkpoint(saved)] + (created.map { [.session($0)] } ?? []), at: date)
+            let written = (created.map { [ItemReference(kind: .session, id: $0.id)] } ?? []) + [ItemReference(kind: .checkpoint, id: saved.id)]
+            return CheckpointSaved(checkpoint: saved, sessionCreated: created != nil, isDuplicate: false, stored: await stored(written))
         case .existing(let stored):
             guard stored.description == checkpoint.description, stored.sessionID == checkpoint.sessionID || draft.sessionID == nil
             else {

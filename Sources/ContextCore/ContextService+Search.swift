@@ -155,12 +155,8 @@ extension ContextService {
         async throws(ContextError) -> [LexicalHit]
     {
         guard !terms.isEmpty else { return [] }
-        let all = try await storage("searching") {
-            try await store.searchLexical(kind, terms: terms, matchAll: true, filter: filter, limit: limit)
-        }
-        guard all.isEmpty, terms.count > 1 else { return all }
         return try await storage("searching") {
-            try await store.searchLexical(kind, terms: terms, matchAll: false, filter: filter, limit: limit)
+            try await store.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit)
         }
     }
 

@@ -15,13 +15,16 @@ package protocol DocumentStore: Sendable {
     /// Returns false if it did not exist.
     func purgeSession(id: ItemID) async throws -> Bool
 
-    /// Inserts a checkpoint, creating `newSession` first in the same transaction when given. If the
-    /// checkpoint id exists, nothing is written and the stored checkpoint is returned.
+    /// Inserts a checkpoint into the session it names, in one transaction. When that session exists, `rule`
+    /// checks it (throwing what `SessionRule.check` throws) and the checkpoint takes its project; when it
+    /// does not, `newSession` (if given) is created first, and its audit row among `audits` is written only
+    /// then. If the checkpoint id exists, nothing is written and the stored checkpoint is returned.
     func saveCheckpoint(
         _ checkpoint: Checkpoint,
         creating newSession: Session?,
-        audits: [PrivacyAudit]
-    ) async throws -> SaveOutcome<Checkpoint>
+        audits: [PrivacyAudit],
+        rule: SessionRule
+    ) async throws -> CheckpointSaveOutcome
     func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint?
     func checkpoints(matching query: CheckpointQuery) async throws -> Page<Checkpoint>
 
@@ -42,6 +45,10 @@ package protocol DocumentStore: Sendable {
     /// Full-text search (bm25) over one kind of item; `terms` are plain words, matched as all-of when
     /// `matchAll` is true, else any-of.
     func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int) async throws
+        -> [LexicalHit]
+    /// Items holding every term; when none does and there are several terms, items holding any of them. A store
+    /// may run both queries in one read (the default runs `searchLexical` twice).
+    func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int) async throws
         -> [LexicalHit]
 
     /// Stores (or replaces) the vectors of items by their model. Each write advances the store's change
@@ -65,6 +72,21 @@ package protocol DocumentStore: Sendable {
 }
 
 extension DocumentStore {
+    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
+        async throws -> [LexicalHit]
+    {
+        let all = try await searchLexical(kind, terms: terms, matchAll: true, filter: filter, limit: limit)
+        guard all.isEmpty, terms.count > 1 else { return all }
+        return try await searchLexical(kind, terms: terms, matchAll: false, filter: filter, limit: limit)
+    }
+
+    /// Saves a checkpoint without conditions on its session (replication, tests).
+    package func saveCheckpoint(_ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit])
+        async throws -> CheckpointSaveOutcome
+    {
+        try await saveCheckpoint(checkpoint, creating: newSession, audits: audits, rule: .none)
+    }
+
     /// For stores that serve one process (tests): read, add 1, save.
     package func mergePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws -> Pattern {
         var merged = pattern

@@ -86,10 +86,9 @@ package protocol LocalReplica: DocumentStore {
     func outboxSummary() async throws -> OutboxSummary
     /// Whether a change waits (one that keeps failing for another reason than reachability does not count).
     func hasPendingChanges() async throws -> Bool
-    /// The pattern as stored, with the frequency that merges queued after `sequence` add to it, read
-    /// together (one snapshot: a merge committed between two reads would be counted in one and not the
-    /// other), or nil if it is not stored.
-    func pattern(_ id: ItemID, withDeltaQueuedAfter sequence: Int64) async throws -> (pattern: Pattern, laterDelta: Int)?
+    /// What pushing `item` needs, read in one snapshot (see `PushSnapshot`); the vectors are those by `model`
+    /// (none when nil), and a pattern's `laterDelta` counts the merges queued after `sequence`.
+    func pushSnapshot(of item: ItemReference, queuedAfter sequence: Int64, model: String?) async throws -> PushSnapshot
     /// This database's id among the central repository's replicas: made once, the same for every process.
     func replicaID() async throws -> String
     /// The stored vectors of these items by `model`, with their metadata.
@@ -99,8 +98,23 @@ package protocol LocalReplica: DocumentStore {
     /// Keeps copies of items read from the central repository (no change queued; a newer local version or
     /// one waiting to be pushed is kept instead), forgetting the oldest copies beyond the cache's bound.
     func cache(_ items: [FoundItem]) async throws
-    /// The privacy audit rows of an item, oldest first (pushed with it).
-    func privacyAudits(of item: ItemReference) async throws -> [PrivacyAudit]
+}
+
+/// One item as a push sends it, read from the local database at one instant: a merge or a write committed
+/// meanwhile by another process is either wholly in it or wholly not.
+package struct PushSnapshot: Sendable {
+    /// The item as stored; nil when it is gone (erased since the change was queued).
+    package var item: FoundItem?
+    /// A checkpoint's session, created centrally with it when missing there.
+    package var session: Session?
+    /// For a pattern, the frequency that merges queued after this change add to it (they push their own share).
+    package var laterDelta = 0
+    /// The item's privacy audit rows, oldest first.
+    package var audits: [PrivacyAudit] = []
+    /// The item's vectors by the model asked for.
+    package var embeddings: [ItemEmbedding] = []
+
+    package init(item: FoundItem?) { self.item = item }
 }
 
 /// The central side of a synchronised repository (PostgreSQL).

@@ -199,9 +199,45 @@ package struct Statistics: Sendable, Hashable {
     package init() {}
 }
 
-/// The outcome of saving an item whose id may already exist.
-package enum SaveOutcome<Item: Sendable>: Sendable {
-    case inserted(Item)
-    /// The id existed already; the stored item is returned unchanged.
-    case existing(Item)
+/// The outcome of saving a checkpoint, whose id may already exist.
+package enum CheckpointSaveOutcome: Sendable {
+    /// Inserted, with the project of its session; `sessionCreated` when the session was created with it.
+    case inserted(Checkpoint, sessionCreated: Bool)
+    /// The id existed already; the stored checkpoint is returned unchanged.
+    case existing(Checkpoint)
+}
+
+/// What saving a checkpoint asks of the session it names when that session exists. Stores check it in the
+/// write's transaction, so a save reads and writes the session in one step.
+package struct SessionRule: Sendable, Hashable {
+    /// The project the call named: a session of another project refuses the checkpoint. nil: the checkpoint
+    /// joins the session whatever its project.
+    package var project: String?
+    /// Whether a deleted session refuses the checkpoint.
+    package var refusesDeleted: Bool
+    /// Whether the caller named the session (it may exist, perhaps only in the central repository); false for
+    /// an id made for this save.
+    package var named: Bool
+
+    package init(project: String?, refusesDeleted: Bool, named: Bool) {
+        self.project = project
+        self.refusesDeleted = refusesDeleted
+        self.named = named
+    }
+
+    /// No conditions (replication and tests: the session is taken as it is).
+    package static let none = SessionRule(project: nil, refusesDeleted: false, named: true)
+
+    /// Throws `invalid("sessionId")` when the existing session (its project and status) refuses the checkpoint.
+    package func check(project sessionProject: String, status: SessionStatus) throws(ContextError) {
+        if let project, project != sessionProject {
+            throw .invalid("sessionId", "belongs to project '\(sessionProject)', not '\(project)'")
+        }
+        if refusesDeleted, status == .deleted { throw .invalid("sessionId", "names a deleted session") }
+    }
+
+    /// The audit rows a checkpoint's save writes: the session's only when the session was created with it.
+    package static func audits(_ audits: [PrivacyAudit], sessionCreated: Bool) -> [PrivacyAudit] {
+        sessionCreated ? audits : audits.filter { $0.itemKind != .session }
+    }
 }

@@ -257,6 +257,9 @@ package struct Redactor: Sendable {
     /// UUIDs) can reach, so those are left alone.
     private static func redactHighEntropyTokens(in text: String) -> (String, Int) {
         let minimumLength = 32
+        // Byte-wise first: every token below is a run of ASCII token characters, so a text without such a run
+        // of 32 bytes has no candidate (most texts), and the character-wise scan is skipped.
+        guard text.hasTokenRun(ofAtLeast: minimumLength) else { return (text, 0) }
         var result = ""
         var count = 0
         var token = ""
@@ -300,6 +303,23 @@ package struct Redactor: Sendable {
 }
 
 extension String {
+    /// Whether the text holds `length` consecutive bytes that are ASCII letters, digits or one of `+/=_-`.
+    fileprivate func hasTokenRun(ofAtLeast length: Int) -> Bool {
+        var run = 0
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="),
+                UInt8(ascii: "_"), UInt8(ascii: "-"):
+                run += 1
+                if run >= length { return true }
+            default:
+                run = 0
+            }
+        }
+        return false
+    }
+
     /// Byte-wise substring test (no Foundation, no locale): the detectors' cheap pre-filter.
     fileprivate func containsBytes(_ needle: String) -> Bool {
         var haystack = self

@@ -407,62 +407,69 @@ package final class Replicator: Replication {
         case (_, .purge):
             break
         case (.session, .upsert):
-            guard let session = try await local.session(id: id, touch: nil) else { return }
-            try await pushRowAndVector(change.item) {
+            let snapshot = try await local.pushSnapshot(of: change.item, queuedAfter: change.sequence, model: modelID)
+            guard case .session(let session)? = snapshot.item else { return }
+            try await pushItem(snapshot) {
                 try await self.call(self.database) { try await store.saveSession(session, audit: nil) }
-                return true
+                return .written
             }
         case (.checkpoint, .upsert):
-            guard let checkpoint = try await local.checkpoints(ids: [id]).first else { return }
-            let session = try await local.sessions(ids: [checkpoint.sessionID]).first
-            try await pushRowAndVector(change.item) {
+            let snapshot = try await local.pushSnapshot(of: change.item, queuedAfter: change.sequence, model: modelID)
+            guard case .checkpoint(let checkpoint)? = snapshot.item else { return }
+            try await pushItem(snapshot) {
                 do {
-                    _ = try await self.call(self.database) { try await store.saveCheckpoint(checkpoint, creating: session, audits: []) }
-                    return true
+                    // A new checkpoint's audit rows go in its transaction.
+                    let outcome = try await self.call(self.database) {
+                        try await store.saveCheckpoint(checkpoint, creating: snapshot.session, audits: snapshot.audits)
+                    }
+                    if case .inserted = outcome { return .writtenWithAudits }
+                    return .written
                 } catch let error as ContextError where error.code == .notFound {
-                    return false  // its session was erased centrally: the purge wins
+                    return .refused  // its session was erased centrally: the purge wins
                 }
             }
         case (.pattern, .upsert):
-            guard let found = try await local.pattern(id, withDeltaQueuedAfter: change.sequence) else { return }
-            var pattern = found.pattern
+            let snapshot = try await local.pushSnapshot(of: change.item, queuedAfter: change.sequence, model: modelID)
+            guard case .pattern(var pattern)? = snapshot.item else { return }
             // Merges queued after this change add their own share when they are pushed.
-            pattern.frequency = max(1, pattern.frequency - found.laterDelta)
+            pattern.frequency = max(1, pattern.frequency - snapshot.laterDelta)
             let key = "\(try await replicaID()):\(change.sequence)"
             let toSend = pattern
-            try await pushRowAndVector(change.item) {
+            try await pushItem(snapshot) {
                 try await self.call(self.database) {
                     try await store.replicatePattern(toSend, frequencyDelta: change.frequencyDelta, changeKey: key)
                 }
-                return true
+                return .written
             }
         }
     }
 
-    /// Upserts the item's local vector into ChromaDB and records it in PostgreSQL (no vector: nothing to do).
-    /// Writes the item's row (`row`, false when the central repository refuses it because its session was
-    /// erased) and its audit rows to PostgreSQL, then its vector to ChromaDB and the vector's record in
+    /// What writing an item's row centrally did.
+    private enum RowPush {
+        /// Refused: its session was erased centrally.
+        case refused
+        case written
+        /// Written with its audit rows.
+        case writtenWithAudits
+    }
+
+    /// Writes the item's row (`row`), then its audit rows unless `row` wrote them (the central repository keeps
+    /// the ones it lacks), to PostgreSQL; then its local vector (if any) to ChromaDB and the vector's record in
     /// `embedding_status`.
-    private func pushRowAndVector(_ item: ItemReference, row: @escaping @Sendable () async throws -> Bool) async throws {
-        guard try await row() else { return }
-        try await pushAudits(item)
-        guard let modelID else { return }
-        let embeddings = try await local.embeddings(item.kind, ids: [item.id], model: modelID)
-        guard !embeddings.isEmpty else { return }
+    private func pushItem(_ snapshot: PushSnapshot, row: @escaping @Sendable () async throws -> RowPush) async throws {
+        let written = try await row()
+        guard written != .refused else { return }
         let store = central.store
+        if written == .written, !snapshot.audits.isEmpty {
+            let audits = snapshot.audits
+            try await call(database) { try await store.saveAudits(audits) }
+        }
+        let embeddings = snapshot.embeddings
+        guard !embeddings.isEmpty else { return }
         let vectors = central.vectors
         try await call(vectorService) { try await vectors.upsert(embeddings) }
         try await call(database) { try await store.saveEmbeddings(embeddings) }
     }
-
-    /// The item's privacy audit rows (the central repository keeps the ones it lacks).
-    private func pushAudits(_ item: ItemReference) async throws {
-        let audits = try await local.privacyAudits(of: item)
-        guard !audits.isEmpty else { return }
-        let store = central.store
-        try await call(database) { try await store.saveAudits(audits) }
-    }
-
 
     private func replicaID() async throws -> String {
         if let id = state.withLock({ $0.replicaID }) { return id }

@@ -45,10 +45,13 @@ package final class SyncedDocumentStore: DocumentStore {
         try await local.saveSession(session, audit: audit)
     }
 
-    package func saveCheckpoint(_ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit]) async throws
-        -> SaveOutcome<Checkpoint>
-    {
-        try await local.saveCheckpoint(checkpoint, creating: newSession, audits: audits)
+    package func saveCheckpoint(
+        _ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit], rule: SessionRule
+    ) async throws -> CheckpointSaveOutcome {
+        // A named session may be central only (made elsewhere), or changed there: reading it (central when
+        // reachable) keeps a current copy here, which the local write then checks and joins.
+        if rule.named { _ = try await session(id: checkpoint.sessionID, touch: nil) }
+        return try await local.saveCheckpoint(checkpoint, creating: newSession, audits: audits, rule: rule)
     }
 
     package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
@@ -174,6 +177,15 @@ package final class SyncedDocumentStore: DocumentStore {
         try await read(
             central: { try await $0.searchLexical(kind, terms: terms, matchAll: matchAll, filter: filter, limit: limit) },
             local: { try await local.searchLexical(kind, terms: terms, matchAll: matchAll, filter: filter, limit: limit) }
+        )
+    }
+
+    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
+        async throws -> [LexicalHit]
+    {
+        try await read(
+            central: { try await $0.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit) },
+            local: { try await local.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit) }
         )
     }
 

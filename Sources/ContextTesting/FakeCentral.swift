@@ -67,15 +67,17 @@ package final class FakeCentral: CentralReplica {
         return try await store.purgeSession(id: id)
     }
 
-    package func saveCheckpoint(_ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit]) async throws
-        -> SaveOutcome<Checkpoint>
-    {
+    package func saveCheckpoint(
+        _ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit], rule: SessionRule
+    ) async throws -> CheckpointSaveOutcome {
         try check()
         if state.withLock({ $0.purged.contains(checkpoint.sessionID) }) {
             throw ContextError(.notFound, "session \(checkpoint.sessionID) was erased", field: "sessionId")
         }
-        let outcome = try await store.saveCheckpoint(checkpoint, creating: newSession, audits: audits)
-        if case .inserted = outcome { state.withLock { $0.audits += audits } }
+        let outcome = try await store.saveCheckpoint(checkpoint, creating: newSession, audits: audits, rule: rule)
+        if case .inserted(_, let sessionCreated) = outcome {
+            state.withLock { $0.audits += SessionRule.audits(audits, sessionCreated: sessionCreated) }
+        }
         return outcome
     }
 

@@ -67,15 +67,23 @@ package final class InMemoryDocumentStore: DocumentStore {
         }
     }
 
-    package func saveCheckpoint(_ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit]) async throws
-        -> SaveOutcome<Checkpoint>
-    {
-        state.withLock { state in
+    package func saveCheckpoint(
+        _ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit], rule: SessionRule
+    ) async throws -> CheckpointSaveOutcome {
+        try state.withLock { state throws(ContextError) in
             if let existing = state.checkpoints[checkpoint.id] { return .existing(existing) }
-            if let newSession, state.sessions[newSession.id] == nil { state.sessions[newSession.id] = newSession }
+            var checkpoint = checkpoint
+            var sessionCreated = false
+            if let session = state.sessions[checkpoint.sessionID] {
+                try rule.check(project: session.project, status: session.status)
+                checkpoint.project = session.project
+            } else if let newSession {
+                state.sessions[newSession.id] = newSession
+                sessionCreated = true
+            }
             state.checkpoints[checkpoint.id] = checkpoint
-            state.audits.append(contentsOf: audits)
-            return .inserted(checkpoint)
+            state.audits.append(contentsOf: SessionRule.audits(audits, sessionCreated: sessionCreated))
+            return .inserted(checkpoint, sessionCreated: sessionCreated)
         }
     }
 

@@ -7,24 +7,37 @@ extension PostgresDocumentStore {
     package func saveCheckpoint(
         _ checkpoint: Checkpoint,
         creating newSession: Session?,
-        audits: [PrivacyAudit]
-    ) async throws -> SaveOutcome<Checkpoint> {
+        audits: [PrivacyAudit],
+        rule: SessionRule
+    ) async throws -> CheckpointSaveOutcome {
         try await withTransaction("saving a checkpoint") { connection in
-            if let existing = try await self.checkpoint(checkpoint.id, on: connection) {
+            // What the save depends on, in one round trip: the checkpoint id, an erased session, the session.
+            let facts = try await connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM checkpoints WHERE id = \(checkpoint.id.uuid)),
+                    EXISTS (SELECT 1 FROM purged_sessions WHERE id = \(checkpoint.sessionID.uuid)),
+                    s.project, s.status
+                FROM (SELECT 1) one LEFT JOIN sessions s ON s.id = \(checkpoint.sessionID.uuid)
+                """,
+                logger: self.logger
+            ).collect()
+            guard let fact = facts.first else { throw ContextError(.backendUnavailable, "PostgreSQL returned no row") }
+            let (exists, erased, project, status) = try fact.decode((Bool, Bool, String?, String?).self)
+            if exists, let existing = try await self.checkpoint(checkpoint.id, on: connection) {
                 return .existing(existing)
             }
-            let erased =
-                try await connection.query(
-                    "SELECT 1 FROM purged_sessions WHERE id = \(checkpoint.sessionID.uuid)",
-                    logger: self.logger
-                ).collect().isEmpty == false
             if erased {
                 throw ContextError(.notFound, "session \(checkpoint.sessionID) was erased", field: "sessionId")
             }
-            if let newSession {
+            var checkpoint = checkpoint
+            var sessionCreated = false
+            if let project {
+                try rule.check(project: project, status: status.flatMap(SessionStatus.init(rawValue:)) ?? .active)
+                checkpoint.project = project
+            } else if let newSession {
                 // Another writer may have created it meanwhile: insert only if missing, tags with it.
-                let inserted = try await self.insertIfMissing(newSession, on: connection)
-                if inserted { try await self.replaceTags(newSession.tags, ofSession: newSession.id, on: connection) }
+                sessionCreated = try await self.insertIfMissing(newSession, on: connection)
+                if sessionCreated { try await self.replaceTags(newSession.tags, ofSession: newSession.id, on: connection) }
             }
             let inserted = try await self.insertIfMissing(checkpoint, on: connection)
             guard inserted else {
@@ -42,8 +55,10 @@ extension PostgresDocumentStore {
                 """,
                 logger: self.logger
             )
-            for audit in audits { try await self.insert(audit, on: connection) }
-            return .inserted(checkpoint)
+            for audit in SessionRule.audits(audits, sessionCreated: sessionCreated) {
+                try await self.insert(audit, on: connection)
+            }
+            return .inserted(checkpoint, sessionCreated: sessionCreated)
         }
     }
 

@@ -6,20 +6,24 @@ extension SQLiteDocumentStore {
     package func saveCheckpoint(
         _ checkpoint: Checkpoint,
         creating newSession: Session?,
-        audits: [PrivacyAudit]
-    ) async throws -> SaveOutcome<Checkpoint> {
+        audits: [PrivacyAudit],
+        rule: SessionRule
+    ) async throws -> CheckpointSaveOutcome {
         try await database.write { db in
             if let existing = try db.row(sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [checkpoint.id.description]) {
                 return .existing(try SQLiteValues.checkpoint(existing))
             }
-            if let newSession {
-                // Another process may have created it meanwhile: insert only if missing.
-                let exists = try db.exists(sql: "SELECT 1 FROM sessions WHERE id = ?", arguments: [newSession.id.description])
-                if !exists {
-                    try Self.upsert(newSession, in: db)
-                    try Self.replaceTags(newSession.tags, of: newSession.id, table: "session_tags", column: "session_id", in: db)
-                    try queueChange(.session, newSession.id, .upsert, in: db)
-                }
+            var checkpoint = checkpoint
+            var sessionCreated = false
+            if let session = try db.row(sql: "SELECT project, status FROM sessions WHERE id = ?", arguments: [checkpoint.sessionID.description]) {
+                let project: String = session["project"]
+                try rule.check(project: project, status: SessionStatus(rawValue: session["status"]) ?? .active)
+                checkpoint.project = project
+            } else if let newSession {
+                try Self.upsert(newSession, in: db)
+                try Self.replaceTags(newSession.tags, of: newSession.id, table: "session_tags", column: "session_id", in: db)
+                try queueChange(.session, newSession.id, .upsert, in: db)
+                sessionCreated = true
             }
             try Self.insert(checkpoint, in: db)
             // The session moves to the top of "recently updated" work.
@@ -27,9 +31,9 @@ extension SQLiteDocumentStore {
                 sql: "UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?",
                 arguments: [Millis(checkpoint.createdAt), checkpoint.sessionID.description]
             )
-            for audit in audits { try Self.insert(audit, in: db) }
+            for audit in SessionRule.audits(audits, sessionCreated: sessionCreated) { try Self.insert(audit, in: db) }
             try queueChange(.checkpoint, checkpoint.id, .upsert, in: db)
-            return .inserted(checkpoint)
+            return .inserted(checkpoint, sessionCreated: sessionCreated)
         }
     }
 

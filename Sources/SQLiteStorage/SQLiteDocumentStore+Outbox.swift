@@ -165,27 +165,29 @@ extension SQLiteDocumentStore {
     /// The stored vectors of these items by `model`, with the metadata a central index filters on.
     package func embeddings(_ kind: ItemKind, ids: [ItemID], model: String) async throws -> [ItemEmbedding] {
         guard !ids.isEmpty else { return [] }
+        return try await database.read { db in try Self.fetchEmbeddings(kind, ids: ids, model: model, in: db) }
+    }
+
+    static func fetchEmbeddings(_ kind: ItemKind, ids: [ItemID], model: String, in db: Database) throws -> [ItemEmbedding] {
         let (join, columns) = Self.itemJoin(kind)
-        return try await database.read { db in
-            // Identifiers come from the constants above.
-            try db.rows(
-                sql: """
-                    SELECT e.item_id, e.vector, e.created_at, i.privacy_level, \(columns)
-                    FROM embeddings e \(join)
-                    WHERE e.kind = ? AND e.model = ? AND e.item_id IN (\(Self.placeholders(ids.count)))
-                    """,
-                arguments: StatementArguments([kind.rawValue, model] + ids.map(\.description))
-            ).compactMap { row in
-                guard let id = SQLiteValues.id(row, "item_id"), let data = row["vector"] as Data? else { return nil }
-                return ItemEmbedding(
-                    kind: kind, id: id, model: model, vector: Self.floats(data),
-                    createdAt: SQLiteValues.date(row, "created_at") ?? Date(timeIntervalSince1970: 0),
-                    project: row["project"],
-                    patternType: (row["pattern_type"] as String?).flatMap(PatternType.init(rawValue:)),
-                    sessionID: SQLiteValues.id(row, "session_id"),
-                    privacyLevel: (row["privacy_level"] as String?).flatMap(PrivacyLevel.init(rawValue:))
-                )
-            }
+        // Identifiers come from the constants of `itemJoin`.
+        return try db.rows(
+            sql: """
+                SELECT e.item_id, e.vector, e.created_at, i.privacy_level, \(columns)
+                FROM embeddings e \(join)
+                WHERE e.kind = ? AND e.model = ? AND e.item_id IN (\(Self.placeholders(ids.count)))
+                """,
+            arguments: StatementArguments([kind.rawValue, model] + ids.map(\.description))
+        ).compactMap { row in
+            guard let id = SQLiteValues.id(row, "item_id"), let data = row["vector"] as Data? else { return nil }
+            return ItemEmbedding(
+                kind: kind, id: id, model: model, vector: Self.floats(data),
+                createdAt: SQLiteValues.date(row, "created_at") ?? Date(timeIntervalSince1970: 0),
+                project: row["project"],
+                patternType: (row["pattern_type"] as String?).flatMap(PatternType.init(rawValue:)),
+                sessionID: SQLiteValues.id(row, "session_id"),
+                privacyLevel: (row["privacy_level"] as String?).flatMap(PrivacyLevel.init(rawValue:))
+            )
         }
     }
 
@@ -209,16 +211,37 @@ extension SQLiteDocumentStore {
         }
     }
 
-    package func pattern(_ id: ItemID, withDeltaQueuedAfter sequence: Int64) async throws -> (pattern: Pattern, laterDelta: Int)? {
+    package func pushSnapshot(of item: ItemReference, queuedAfter sequence: Int64, model: String?) async throws
+        -> PushSnapshot
+    {
         try await database.read { db in
-            guard let pattern = try Self.fetchPatterns(db, where: "p.id = ?", [id.description]).first else { return nil }
-            let later =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT coalesce(sum(frequency_delta), 0) FROM outbox WHERE item_kind = 'pattern' AND item_id = ? AND id > ?",
-                    arguments: [id.description, sequence]
-                ) ?? 0
-            return (pattern, later)
+            let id = item.id.description
+            var snapshot: PushSnapshot
+            switch item.kind {
+            case .session:
+                snapshot = PushSnapshot(item: try Self.fetchSessions(db, where: "s.id = ?", [id]).first.map(FoundItem.session))
+            case .checkpoint:
+                let checkpoint = try db.row(sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [id]).map(SQLiteValues.checkpoint)
+                snapshot = PushSnapshot(item: checkpoint.map(FoundItem.checkpoint))
+                if let checkpoint {
+                    snapshot.session = try Self.fetchSessions(db, where: "s.id = ?", [checkpoint.sessionID.description]).first
+                }
+            case .pattern:
+                snapshot = PushSnapshot(item: try Self.fetchPatterns(db, where: "p.id = ?", [id]).first.map(FoundItem.pattern))
+                snapshot.laterDelta =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT coalesce(sum(frequency_delta), 0) FROM outbox WHERE item_kind = 'pattern' AND item_id = ? AND id > ?",
+                        arguments: [id, sequence]
+                    ) ?? 0
+            }
+            guard snapshot.item != nil else { return snapshot }
+            snapshot.audits = try db.rows(
+                sql: "SELECT * FROM privacy_audit WHERE item_kind = ? AND item_id = ? ORDER BY id",
+                arguments: [item.kind.rawValue, id]
+            ).map(SQLiteValues.audit)
+            if let model { snapshot.embeddings = try Self.fetchEmbeddings(item.kind, ids: [item.id], model: model, in: db) }
+            return snapshot
         }
     }
 

@@ -14,6 +14,26 @@ extension SQLiteDocumentStore {
         async throws -> [LexicalHit]
     {
         guard !terms.isEmpty, limit > 0 else { return [] }
+        return try await database.read { db in
+            try self.lexicalHits(kind, terms: terms, matchAll: matchAll, filter: filter, limit: limit, db)
+        }
+    }
+
+    /// Both queries in one read (one hand-off to a reader instead of two).
+    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
+        async throws -> [LexicalHit]
+    {
+        guard !terms.isEmpty, limit > 0 else { return [] }
+        return try await database.read { db in
+            let all = try self.lexicalHits(kind, terms: terms, matchAll: true, filter: filter, limit: limit, db)
+            guard all.isEmpty, terms.count > 1 else { return all }
+            return try self.lexicalHits(kind, terms: terms, matchAll: false, filter: filter, limit: limit, db)
+        }
+    }
+
+    private func lexicalHits(
+        _ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int, _ db: Database
+    ) throws -> [LexicalHit] {
         let (table, alias, weights): (String, String, String) =
             switch kind {
             case .session: ("sessions", "s", "5.0, 2.0, 2.0, 3.0")
@@ -27,65 +47,62 @@ extension SQLiteDocumentStore {
         if kind == .checkpoint, let session = filter.sessionID { conditions.add("\(alias).session_id = ?", [session.description]) }
         if kind == .session { conditions.add("\(alias).status <> 'deleted'") }
         let filters = conditions
-        let statistics = termStatistics
-        return try await database.read { db in
-            let items = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM \(table)") ?? 0
-            let counts = try statistics.itemCounts(terms, vocabulary: "\(table)_vocab", db)
-            let plan = LexicalPlan(terms: terms, counts: counts, items: items, matchAll: matchAll)
-            guard !plan.terms.isEmpty else { return [] }
-            // Terms are letters and digits only (TextTerms), quoted as FTS5 strings; juxtaposition is AND.
-            let match = plan.terms.map { "\"\($0)\"" }.joined(separator: matchAll ? " " : " OR ")
-            func hits(_ rows: [Row]) -> [LexicalHit] {
-                rows.compactMap { row in
-                    guard let id = SQLiteValues.id(row, "id") else { return nil }
-                    let strength = max(0, -(row["rank"] as Double? ?? 0))
-                    return LexicalHit(id: id, score: strength / (1 + strength))
-                }
+        let items = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM \(table)") ?? 0
+        let counts = try termStatistics.itemCounts(terms, vocabulary: "\(table)_vocab", db)
+        let plan = LexicalPlan(terms: terms, counts: counts, items: items, matchAll: matchAll)
+        guard !plan.terms.isEmpty else { return [] }
+        // Terms are letters and digits only (TextTerms), quoted as FTS5 strings; juxtaposition is AND.
+        let match = plan.terms.map { "\"\($0)\"" }.joined(separator: matchAll ? " " : " OR ")
+        func hits(_ rows: [Row]) -> [LexicalHit] {
+            rows.compactMap { row in
+                guard let id = SQLiteValues.id(row, "id") else { return nil }
+                let strength = max(0, -(row["rank"] as Double? ?? 0))
+                return LexicalHit(id: id, score: strength / (1 + strength))
             }
-            func ranked(from first: Int64?) throws -> [LexicalHit] {
-                var matching = SQLConditions()
-                matching.add("\(table)_fts MATCH ?", [match])
-                if let first { matching.add("\(table)_fts.rowid >= ?", [first]) }
-                // The best matches by the index alone first, then their rows for the filters: joining every
-                // match to its row (a B-tree lookup each, thousands for common words) cost more than ranking.
-                // Only when the filters leave too few of them is every match joined.
-                let fetched = limit * Self.filterOverfetch
-                var outer = SQLConditions()
-                outer.append(filters)
-                // Identifiers come from the constants above.
-                let best = try db.rows(
-                    sql: """
-                        SELECT \(alias).id AS id, best.rank AS rank FROM (
-                            SELECT rowid, bm25(\(table)_fts, \(weights)) AS rank FROM \(table)_fts
-                            \(matching.sql) ORDER BY rank LIMIT ?
-                        ) best JOIN \(table) \(alias) ON \(alias).seq = best.rowid
-                        \(outer.sql) ORDER BY best.rank LIMIT ?
-                        """,
-                    arguments: matching.arguments + [fetched] + outer.arguments + [limit]
-                )
-                if best.count >= limit { return hits(best) }
-                let candidates = try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM (SELECT rowid FROM \(table)_fts \(matching.sql) LIMIT ?)",
-                    arguments: matching.arguments + [fetched]) ?? 0
-                if candidates < fetched { return hits(best) }
-                var conditions = matching
-                conditions.append(filters)
-                let rows = try db.rows(
-                    sql: """
-                        SELECT \(alias).id AS id, bm25(\(table)_fts, \(weights)) AS rank
-                        FROM \(table)_fts JOIN \(table) \(alias) ON \(alias).seq = \(table)_fts.rowid
-                        \(conditions.sql) ORDER BY rank LIMIT ?
-                        """,
-                    arguments: conditions.arguments + [limit]
-                )
-                return hits(rows)
-            }
-            if let first = plan.firstRanked(window: Self.rankedWindow) {
-                let newest = try ranked(from: first)
-                if newest.count >= limit { return newest }
-            }
-            return try ranked(from: nil)
         }
+        func ranked(from first: Int64?) throws -> [LexicalHit] {
+            var matching = SQLConditions()
+            matching.add("\(table)_fts MATCH ?", [match])
+            if let first { matching.add("\(table)_fts.rowid >= ?", [first]) }
+            // The best matches by the index alone first, then their rows for the filters: joining every
+            // match to its row (a B-tree lookup each, thousands for common words) cost more than ranking.
+            // Only when the filters leave too few of them is every match joined.
+            let fetched = limit * Self.filterOverfetch
+            var outer = SQLConditions()
+            outer.append(filters)
+            // Identifiers come from the constants above.
+            let best = try db.rows(
+                sql: """
+                    SELECT \(alias).id AS id, best.rank AS rank FROM (
+                        SELECT rowid, bm25(\(table)_fts, \(weights)) AS rank FROM \(table)_fts
+                        \(matching.sql) ORDER BY rank LIMIT ?
+                    ) best JOIN \(table) \(alias) ON \(alias).seq = best.rowid
+                    \(outer.sql) ORDER BY best.rank LIMIT ?
+                    """,
+                arguments: matching.arguments + [fetched] + outer.arguments + [limit]
+            )
+            if best.count >= limit { return hits(best) }
+            let candidates = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM (SELECT rowid FROM \(table)_fts \(matching.sql) LIMIT ?)",
+                arguments: matching.arguments + [fetched]) ?? 0
+            if candidates < fetched { return hits(best) }
+            var conditions = matching
+            conditions.append(filters)
+            let rows = try db.rows(
+                sql: """
+                    SELECT \(alias).id AS id, bm25(\(table)_fts, \(weights)) AS rank
+                    FROM \(table)_fts JOIN \(table) \(alias) ON \(alias).seq = \(table)_fts.rowid
+                    \(conditions.sql) ORDER BY rank LIMIT ?
+                    """,
+                arguments: conditions.arguments + [limit]
+            )
+            return hits(rows)
+        }
+        if let first = plan.firstRanked(window: Self.rankedWindow) {
+            let newest = try ranked(from: first)
+            if newest.count >= limit { return newest }
+        }
+        return try ranked(from: nil)
     }
 
     /// How many of the index's best matches are read per hit wanted before the filters (project, type,

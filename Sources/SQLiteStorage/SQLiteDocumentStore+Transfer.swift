@@ -179,14 +179,3 @@ extension SQLiteValues {
         return values
     }
 }
-
-extension SQLiteDocumentStore {
-    package func privacyAudits(of item: ItemReference) async throws -> [PrivacyAudit] {
-        try await database.read { db in
-            try db.rows(
-                sql: "SELECT * FROM privacy_audit WHERE item_kind = ? AND item_id = ? ORDER BY id",
-                arguments: [item.kind.rawValue, item.id.description]
-            ).map(SQLiteValues.audit)
-        }
-    }
-}

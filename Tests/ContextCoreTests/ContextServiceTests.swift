@@ -30,6 +30,10 @@ struct ContextServiceTests {
         #expect(next.checkpoint.sessionID == saved.checkpoint.sessionID)
     }
 
+    @Test func savedCheckpointsJoinRefuseOrCreateTheirSession() async throws {
+        try await SessionRuleScenario.run(service) { store.audits.count }
+    }
+
     @Test func namedSessionIsCreatedWhenMissing() async throws {
         let id = ItemID("0192f0c1-7e2a-7cc3-9f51-4a4b2d1e8f00")!
         var draft = CheckpointDraft(description: "First step")

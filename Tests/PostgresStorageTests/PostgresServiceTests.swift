@@ -7,6 +7,14 @@ import Testing
 /// `ContextService` end to end over the PostgreSQL store: what a client's calls do to the central repository.
 @Suite("ContextService over PostgreSQL", .postgresServer)
 struct PostgresServiceTests {
+    @Test func savedCheckpointsJoinRefuseOrCreateTheirSessionInTheTransaction() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            try await SessionRuleScenario.run(PostgresTestDatabase.service(store)) {
+                Int(try await store.fetchStrings(unsafeSQL: "SELECT count(*)::text FROM privacy_audit").first ?? "") ?? -1
+            }
+        }
+    }
+
     @Test func savingACheckpointCreatesItsSessionOnce() async throws {
         try await PostgresTestDatabase.withStore { store in
             let service = PostgresTestDatabase.service(store)

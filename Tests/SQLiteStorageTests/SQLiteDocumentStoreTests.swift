@@ -102,6 +102,13 @@ struct SQLiteDocumentStoreTests {
         #expect(wal.range(of: Data("Zanzibar".utf8)) == nil, "purged text found in the WAL")
     }
 
+    @Test func savedCheckpointsJoinRefuseOrCreateTheirSessionInTheWrite() async throws {
+        let store = try SQLiteDocumentStore(configuration: SQLiteStorageConfiguration(path: temporaryPath()))
+        try await SessionRuleScenario.run(service(store)) {
+            Int(try await store.fetchStrings("SELECT count(*) FROM privacy_audit").first ?? "") ?? -1
+        }
+    }
+
     @Test func softDeleteHidesFromListsButKeepsTheRow() async throws {
         let store = try SQLiteDocumentStore()
         let service = service(store)
