@@ -1,5 +1,6 @@
 package import ContextCore
 import Foundation
+import Synchronization
 
 extension ChromaVectorIndex {
     /// Upserts the vectors, one request per kind and `batchSize` records (the last vector wins when an id
@@ -33,8 +34,11 @@ extension ChromaVectorIndex {
     ///
     /// A `where` filter makes ChromaDB leave its HNSW index for a filtered scan, which at 100,000 records costs
     /// hundreds of milliseconds even when nearly every record passes. So a filtered search first asks for the
-    /// nearest `2 × limit` (at least 64) without the filter and filters their metadata here; only when fewer
-    /// than `limit` pass (a small project in a shared collection) does it repeat the query with the filter.
+    /// nearest records without the filter and filters their metadata here; only when fewer than `limit` pass
+    /// (a small project in a shared collection) does it repeat the query with the filter. How many it asks for
+    /// follows the share that passed in recent queries of the kind (`limit` ÷ share, plus a margin; twice
+    /// `limit` before the first), since every record more costs ChromaDB time: a repository of one project asks
+    /// for about `limit` + 10.
     package func nearest(
         to vector: [Float], kind: ItemKind, filter: SearchFilter, limit: Int
     ) async throws -> [(id: ItemID, score: Float)] {
@@ -43,12 +47,24 @@ extension ChromaVectorIndex {
         guard let clause = ChromaAPI.Where(filter) else {
             return Array(try await query(vector, kind: kind, limit: limit, where: nil, filteringHere: nil).hits.prefix(limit))
         }
-        let wide = min(max(limit * 2, 64), 1_000)
+        let wide = Self.overfetch(limit: limit, passRate: passRates.withLock { $0[kind] })
         let prefiltered = try await query(vector, kind: kind, limit: wide, where: nil, filteringHere: filter)
+        if prefiltered.returned > 0 {
+            let rate = Double(prefiltered.hits.count) / Double(prefiltered.returned)
+            passRates.withLock { rates in rates[kind] = rates[kind].map { 0.7 * $0 + 0.3 * rate } ?? rate }
+        }
         if prefiltered.hits.count >= limit || prefiltered.returned < wide {
             return Array(prefiltered.hits.prefix(limit))
         }
         return Array(try await query(vector, kind: kind, limit: limit, where: clause, filteringHere: nil).hits.prefix(limit))
+    }
+
+    /// How many records an unfiltered query asks for to keep `limit` that pass a filter, when about `passRate`
+    /// of the records passed lately (nil: not known yet).
+    static func overfetch(limit: Int, passRate: Double?) -> Int {
+        guard let passRate else { return min(max(limit * 2, 64), 1_000) }
+        let expected = Double(limit) / max(passRate, 0.05)
+        return min(max(Int((expected * 1.15).rounded(.up)) + 10, limit), 1_000)
     }
 
     /// One query. With `filteringHere`, metadata comes back and records that fail the filter are dropped;

@@ -20,6 +20,8 @@ package final class ChromaVectorIndex: VectorIndex {
     let client: ChromaHTTPClient
     /// Collection UUIDs by kind, once resolved (record routes take the UUID, not the name).
     private let collectionIDs = Mutex<[ItemKind: String]>([:])
+    /// The share of an unfiltered query's records that passed the filter lately, by kind (see `nearest`).
+    let passRates = Mutex<[ItemKind: Double]>([:])
 
     /// An index over URLSession; nothing is sent until the first call.
     package convenience init(configuration: ChromaConfiguration) {

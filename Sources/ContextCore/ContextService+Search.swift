@@ -73,54 +73,92 @@ extension ContextService {
         let query = try Validate.text(request.query, field: "query", maximum: Limits.query)
         let terms = TextTerms.terms(in: query)
         if let minScore = request.minScore { _ = try Validate.unitInterval(minScore, field: "minScore") }
-        // The query's embedding (on the model's own thread) runs while the lexical searches do.
-        let requestedMode = mode
-        async let embedded = embedQuery(query, mode: requestedMode)
         let filter = SearchFilter(scope: request.scope, patternType: request.patternType, sessionID: request.sessionID)
         // Deleted sessions are filtered out after the fact: fetch a little more than asked.
         let depth = mode == .lexical ? request.limit + 10 : max(request.limit + 10, HybridRanking.depth)
-        var lexicalByKind: [ItemKind: [LexicalHit]] = [:]
+        // The meaning side (the query's embedding on the model's thread, then the nearest vectors of each kind)
+        // runs while the lexical searches do.
+        let requestedMode = mode
+        async let semantic = semanticCandidates(query, mode: requestedMode, kinds: request.kinds, filter: filter, limit: depth)
+        var lexicalByKind: [ItemKind: LexicalResult] = [:]
+        var lexicalError: ContextError?
         if mode != .semantic, !terms.isEmpty {
-            for kind in request.kinds {
-                lexicalByKind[kind] = try await lexicalCandidates(kind, terms: terms, filter: filter, limit: depth)
+            do {
+                for kind in request.kinds {
+                    // The rows of the hits read first come with them (one read, where the store can).
+                    lexicalByKind[kind] = try await lexicalCandidates(
+                        kind, terms: terms, filter: filter, limit: depth, prefetch: request.limit + 5)
+                }
+            } catch {
+                lexicalError = error
             }
         }
-        var queryVector: [Float]?
-        switch await embedded {
-        case nil: break
-        case .success(let vector)?: queryVector = vector
-        case .failure(let error)?:
+        var nearestByKind: [ItemKind: [(id: ItemID, score: Float)]] = [:]
+        switch await semantic {
+        case .success(let found): nearestByKind = found ?? [:]
+        case .failure(.model(let error)):
             // The model failed to load or run: a search that did not ask for a mode still answers, lexically.
             guard request.mode == nil else {
                 throw ContextError(.backendUnavailable, "the embedding model failed (see health); use mode 'lexical'", field: "mode", underlying: error)
             }
             mode = .lexical
+        case .failure(.index(let error)): throw error
         }
+        if let lexicalError { throw lexicalError }
         if mode == .lexical, terms.isEmpty {
             throw .invalid("query", "must contain at least one word of two or more letters or digits")
         }
         var hits: [SearchHit] = []
         for kind in request.kinds {
-            let lexical = mode == .semantic ? [] : lexicalByKind[kind] ?? []
-            var nearest: [(id: ItemID, score: Float)] = []
-            if let queryVector, let semantic {
-                nearest = try await storage("searching by meaning") {
-                    try await semantic.nearest(to: queryVector, kind: kind, filter: filter, limit: depth)
-                }
-            }
-            let ranking = HybridRanking(mode: mode, lexicalWeight: configuration.lexicalWeight, lexical: lexical, semantic: nearest)
-            hits += try await rankedHits(kind, ranking: ranking, terms: terms, limit: request.limit, minScore: request.minScore)
+            let lexical = mode == .semantic ? nil : lexicalByKind[kind]
+            let nearest = mode == .lexical ? [] : nearestByKind[kind] ?? []
+            let ranking = HybridRanking(
+                mode: mode, lexicalWeight: configuration.lexicalWeight, lexical: lexical?.hits ?? [], semantic: nearest)
+            hits += try await rankedHits(
+                kind, ranking: ranking, terms: terms, limit: request.limit, minScore: request.minScore, read: lexical?.items ?? [])
         }
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.item.id < $1.item.id }
         return SearchResults(hits: Array(hits.prefix(request.limit)), mode: mode, source: configuration.location)
     }
 
+    /// Why the meaning side of a search failed: the model (a search without a mode falls back to lexical) or
+    /// the vector index (the search fails).
+    private enum SemanticFailure: Error {
+        case model(any Error)
+        case index(ContextError)
+    }
+
+    /// The nearest items of each kind to the query's vector, when the mode needs them (nil otherwise).
+    private func semanticCandidates(
+        _ query: String, mode: SearchMode, kinds: [ItemKind], filter: SearchFilter, limit: Int
+    ) async -> Result<[ItemKind: [(id: ItemID, score: Float)]]?, SemanticFailure> {
+        guard mode != .lexical, let semantic else { return .success(nil) }
+        let vector: [Float]
+        do {
+            vector = try await semantic.vector(for: query)
+        } catch {
+            return .failure(.model(error))
+        }
+        var found: [ItemKind: [(id: ItemID, score: Float)]] = [:]
+        for kind in kinds {
+            do {
+                found[kind] = try await storage("searching by meaning") {
+                    try await semantic.nearest(to: vector, kind: kind, filter: filter, limit: limit)
+                }
+            } catch {
+                return .failure(.index(error))
+            }
+        }
+        return .success(found)
+    }
+
     /// The best `limit` hits of one kind. Items are read in chunks, highest possible score first, and reading
     /// stops once the `limit`-th exact score beats every unread candidate's bound: a search reads about
     /// `limit` items rather than all 100 candidates.
-    private func rankedHits(_ kind: ItemKind, ranking: HybridRanking, terms: [String], limit: Int, minScore: Double?)
-        async throws(ContextError) -> [SearchHit]
-    {
+    private func rankedHits(
+        _ kind: ItemKind, ranking: HybridRanking, terms: [String], limit: Int, minScore: Double?, read: [FoundItem]
+    ) async throws(ContextError) -> [SearchHit] {
+        var known = Dictionary(read.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let candidates = ranking.candidates()
         var hits: [SearchHit] = []
         var next = 0
@@ -129,7 +167,9 @@ extension ContextService {
             if let minScore, candidates[next].bound < minScore { break }
             let chunk = candidates[next..<min(candidates.count, next + limit + 5)]
             next += chunk.count
-            for item in try await items(kind, ids: chunk.map(\.id)) {
+            let missing = chunk.map(\.id).filter { known[$0] == nil }
+            for item in try await items(kind, ids: missing) { known[item.id] = item }
+            for item in chunk.compactMap({ known[$0.id] }) where item.isLive {
                 let lexicalScore = ranking.bm25(item.id).map { Self.lexicalScore(bm25: $0, terms: terms, text: item.searchableText) }
                 let (score, signals) = ranking.score(item.id, lexicalScore: lexicalScore)
                 if let minScore, score < minScore { continue }
@@ -140,39 +180,26 @@ extension ContextService {
         return Array(hits.prefix(limit))
     }
 
-    /// The query's vector when the mode needs one; a failure is returned, not thrown, so the caller decides.
-    private func embedQuery(_ query: String, mode: SearchMode) async -> Result<[Float], any Error>? {
-        guard mode != .lexical, let semantic else { return nil }
-        do {
-            return .success(try await semantic.vector(for: query))
-        } catch {
-            return .failure(error)
-        }
-    }
-
     /// Items holding every term first (fast, precise); any of the discriminating terms when none holds them all.
-    private func lexicalCandidates(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
-        async throws(ContextError) -> [LexicalHit]
+    private func lexicalCandidates(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int, prefetch: Int)
+        async throws(ContextError) -> LexicalResult
     {
-        guard !terms.isEmpty else { return [] }
+        guard !terms.isEmpty else { return LexicalResult(hits: []) }
         return try await storage("searching") {
-            try await store.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit)
+            try await store.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit, prefetch: prefetch)
         }
     }
 
-    /// The live items of `kind` with these ids (deleted sessions left out).
+    /// The stored items of `kind` with these ids.
     private func items(_ kind: ItemKind, ids: [ItemID]) async throws(ContextError) -> [FoundItem] {
         guard !ids.isEmpty else { return [] }
         switch kind {
         case .session:
-            return try await storage("reading sessions") { try await store.sessions(ids: ids) }
-                .filter { $0.status != .deleted }.map(FoundItem.session)
+            return try await storage("reading sessions") { try await store.sessions(ids: ids) }.map(FoundItem.session)
         case .checkpoint:
-            return try await storage("reading checkpoints") { try await store.checkpoints(ids: ids) }
-                .map(FoundItem.checkpoint)
+            return try await storage("reading checkpoints") { try await store.checkpoints(ids: ids) }.map(FoundItem.checkpoint)
         case .pattern:
-            return try await storage("reading patterns") { try await store.patterns(ids: ids) }
-                .filter { !$0.deprecated }.map(FoundItem.pattern)
+            return try await storage("reading patterns") { try await store.patterns(ids: ids) }.map(FoundItem.pattern)
         }
     }
 }
@@ -189,6 +216,15 @@ extension ContextService {
 }
 
 extension FoundItem {
+    /// Whether search may return it: not a deleted session, not a deprecated pattern.
+    var isLive: Bool {
+        switch self {
+        case .session(let session): session.status != .deleted
+        case .checkpoint: true
+        case .pattern(let pattern): !pattern.deprecated
+        }
+    }
+
     /// The text the lexical index holds for the item.
     package var searchableText: String {
         switch self {

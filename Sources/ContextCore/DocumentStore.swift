@@ -46,10 +46,11 @@ package protocol DocumentStore: Sendable {
     /// `matchAll` is true, else any-of.
     func searchLexical(_ kind: ItemKind, terms: [String], matchAll: Bool, filter: SearchFilter, limit: Int) async throws
         -> [LexicalHit]
-    /// Items holding every term; when none does and there are several terms, items holding any of them. A store
-    /// may run both queries in one read (the default runs `searchLexical` twice).
-    func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int) async throws
-        -> [LexicalHit]
+    /// Items holding every term; when none does and there are several terms, items holding any of them; with
+    /// the stored items of the best `prefetch` hits. A store may run it all in one read (the default runs
+    /// `searchLexical` twice and reads no items: the caller reads what it lacks).
+    func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int, prefetch: Int)
+        async throws -> LexicalResult
 
     /// Stores (or replaces) the vectors of items by their model. Each write advances the store's change
     /// cursor, so `embeddings(of:model:after:)` sees it as new.
@@ -72,12 +73,12 @@ package protocol DocumentStore: Sendable {
 }
 
 extension DocumentStore {
-    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
-        async throws -> [LexicalHit]
+    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int, prefetch: Int)
+        async throws -> LexicalResult
     {
         let all = try await searchLexical(kind, terms: terms, matchAll: true, filter: filter, limit: limit)
-        guard all.isEmpty, terms.count > 1 else { return all }
-        return try await searchLexical(kind, terms: terms, matchAll: false, filter: filter, limit: limit)
+        guard all.isEmpty, terms.count > 1 else { return LexicalResult(hits: all) }
+        return LexicalResult(hits: try await searchLexical(kind, terms: terms, matchAll: false, filter: filter, limit: limit))
     }
 
     /// Saves a checkpoint without conditions on its session (replication, tests).

@@ -81,8 +81,11 @@ package protocol LocalReplica: DocumentStore {
     func completeChanges(_ sequences: [Int64], owner: String) async throws
     /// Gives back every claim of `owner` (a process shutting down).
     func releaseClaims(owner: String) async throws
-    /// Gives changes back after a failed push, to be tried again after `retryAfter`.
-    func releaseChanges(_ sequences: [Int64], owner: String, error: String, retryAfter: Duration) async throws
+    /// Gives changes back after a failed push, to be tried again after `retryAfter`. `counted`: the failure
+    /// was the change's own and counts toward the attempts after which it is reported stuck (a service that
+    /// could not be reached does not count).
+    func releaseChanges(_ sequences: [Int64], owner: String, error: String, retryAfter: Duration, counted: Bool)
+        async throws
     func outboxSummary() async throws -> OutboxSummary
     /// Whether a change waits (one that keeps failing for another reason than reachability does not count).
     func hasPendingChanges() async throws -> Bool

@@ -186,6 +186,17 @@ package struct LexicalHit: Sendable, Hashable {
     }
 }
 
+/// Lexical hits, best first, and the stored items of the first few when the store read them with the hits.
+package struct LexicalResult: Sendable {
+    package var hits: [LexicalHit]
+    package var items: [FoundItem]
+
+    package init(hits: [LexicalHit], items: [FoundItem] = []) {
+        self.hits = hits
+        self.items = items
+    }
+}
+
 /// Counts for `stats`.
 package struct Statistics: Sendable, Hashable {
     package var sessionsByStatus: [SessionStatus: Int] = [:]

@@ -351,8 +351,11 @@ package final class Replicator: Replication {
             owner: owner, limit: settings.batchSize, lease: settings.lease, items: items, now: now)
         var report = Report()
         var done: [Int64] = []
-        var failed: [Int64] = []
-        var failure: String?
+        // Changes that failed for a reason of their own (counted toward `stuck`), and changes that waited for a
+        // service that could not be reached (a server down, a deadline, a lost connection: not counted, or a
+        // busy minute would mark good changes stuck and let reads go to a central repository that lacks them).
+        var refused: (sequences: [Int64], error: String?) = ([], nil)
+        var waiting: (sequences: [Int64], error: String?) = ([], nil)
         var index = 0
         while index < changes.count {
             let change = changes[index]
@@ -360,21 +363,30 @@ package final class Replicator: Replication {
                 try await apply(change)
                 done.append(change.sequence)
             } catch {
-                failure = Self.message(error)
-                failed.append(change.sequence)
+                let message = Self.message(error)
+                if Self.isUnreachable(error) {
+                    waiting.sequences.append(change.sequence)
+                    waiting.error = message
+                } else {
+                    refused.sequences.append(change.sequence)
+                    refused.error = message
+                }
                 if !isOnline {
                     // Everything after it waits too, in order.
-                    failed += changes[(index + 1)...].map(\.sequence)
+                    waiting.sequences += changes[(index + 1)...].map(\.sequence)
+                    waiting.error = waiting.error ?? message
                     break
                 }
-                logger.warning("a change could not be pushed", metadata: ["kind": "\(change.item.kind.rawValue)", "error": "\(failure ?? "")"])
+                logger.warning("a change could not be pushed", metadata: ["kind": "\(change.item.kind.rawValue)", "error": "\(message)"])
             }
             index += 1
         }
         try await local.completeChanges(done, owner: owner)
-        if let failure {
-            try await local.releaseChanges(failed, owner: owner, error: failure, retryAfter: .seconds(1))
+        for (group, counted) in [(refused, true), (waiting, false)] {
+            guard let error = group.error, !group.sequences.isEmpty else { continue }
+            try await local.releaseChanges(group.sequences, owner: owner, error: error, retryAfter: .seconds(1), counted: counted)
         }
+        let failed = refused.sequences + waiting.sequences
         report.pushed = done.count
         report.failed = failed.count
         state.withLock { state in
@@ -500,6 +512,13 @@ package final class Replicator: Replication {
             ])
         guard let error = error as? ContextError, error.code == .backendUnavailable else { return }
         service.failed(error.message)
+    }
+
+    /// Whether the error says a service could not be reached (or answer in time), rather than refusing the
+    /// change itself.
+    static func isUnreachable(_ error: any Error) -> Bool {
+        if error is CancellationError { return true }
+        return (error as? ContextError)?.code == .backendUnavailable
     }
 
     static func message(_ error: any Error) -> String {

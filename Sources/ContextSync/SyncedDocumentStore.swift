@@ -180,12 +180,13 @@ package final class SyncedDocumentStore: DocumentStore {
         )
     }
 
-    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
-        async throws -> [LexicalHit]
+    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int, prefetch: Int)
+        async throws -> LexicalResult
     {
         try await read(
-            central: { try await $0.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit) },
-            local: { try await local.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit) }
+            central: { try await $0.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit, prefetch: prefetch) },
+            local: { try await local.searchLexicalAllElseAny(kind, terms: terms, filter: filter, limit: limit, prefetch: prefetch) },
+            keep: { $0.items }
         )
     }
 

@@ -12,6 +12,7 @@ package final class FakeCentral: CentralReplica {
 
     private struct State {
         var isDown = false
+        var dropsWrites = false
         var purged: Set<ItemID> = []
         var appliedKeys: Set<String> = []
         var audits: [PrivacyAudit] = []
@@ -26,6 +27,13 @@ package final class FakeCentral: CentralReplica {
         set { state.withLock { $0.isDown = newValue } }
     }
 
+    /// While true, every write throws `backendUnavailable` as a lost connection would, while reads (and so the
+    /// probes) still answer: a server that drops connections under load.
+    package var dropsWrites: Bool {
+        get { state.withLock { $0.dropsWrites } }
+        set { state.withLock { $0.dropsWrites = newValue } }
+    }
+
     /// Calls made (including failed ones).
     package var calls: Int { state.withLock { $0.calls } }
 
@@ -37,8 +45,15 @@ package final class FakeCentral: CentralReplica {
         if down { throw ContextError(.backendUnavailable, "PostgreSQL at fake:5432: connection refused") }
     }
 
-    package func saveSession(_ session: Session, audit: PrivacyAudit?) async throws {
+    private func checkWrite() throws {
         try check()
+        if state.withLock({ $0.dropsWrites }) {
+            throw ContextError(.backendUnavailable, "PostgreSQL at fake:5432: the connection was lost while writing")
+        }
+    }
+
+    package func saveSession(_ session: Session, audit: PrivacyAudit?) async throws {
+        try checkWrite()
         guard !state.withLock({ $0.purged.contains(session.id) }) else { return }
         if let stored = try await store.session(id: session.id, touch: nil) {
             if stored.updatedAt > session.updatedAt { return }
@@ -62,7 +77,7 @@ package final class FakeCentral: CentralReplica {
     }
 
     package func purgeSession(id: ItemID) async throws -> Bool {
-        try check()
+        try checkWrite()
         state.withLock { _ = $0.purged.insert(id) }
         return try await store.purgeSession(id: id)
     }
@@ -70,7 +85,7 @@ package final class FakeCentral: CentralReplica {
     package func saveCheckpoint(
         _ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit], rule: SessionRule
     ) async throws -> CheckpointSaveOutcome {
-        try check()
+        try checkWrite()
         if state.withLock({ $0.purged.contains(checkpoint.sessionID) }) {
             throw ContextError(.notFound, "session \(checkpoint.sessionID) was erased", field: "sessionId")
         }
@@ -92,12 +107,12 @@ package final class FakeCentral: CentralReplica {
     }
 
     package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
-        try check()
+        try checkWrite()
         try await store.savePattern(pattern, audit: audit)
     }
 
     package func saveAudits(_ audits: [PrivacyAudit]) async throws {
-        try check()
+        try checkWrite()
         state.withLock { state in
             for audit in audits where !state.audits.contains(audit) { state.audits.append(audit) }
         }
@@ -107,7 +122,7 @@ package final class FakeCentral: CentralReplica {
     package var audits: [PrivacyAudit] { state.withLock { $0.audits } }
 
     package func replicatePattern(_ pattern: Pattern, frequencyDelta: Int, changeKey: String) async throws {
-        try check()
+        try checkWrite()
         guard state.withLock({ $0.appliedKeys.insert(changeKey).inserted }) else { return }
         guard let current = try await store.pattern(id: pattern.id, touch: nil) else {
             try await store.savePattern(pattern, audit: nil)
@@ -151,12 +166,12 @@ package final class FakeCentral: CentralReplica {
     }
 
     package func saveEmbeddings(_ embeddings: [ItemEmbedding]) async throws {
-        try check()
+        try checkWrite()
         try await store.saveEmbeddings(embeddings)
     }
 
     package func deleteEmbeddings(_ kind: ItemKind, ids: [ItemID]) async throws {
-        try check()
+        try checkWrite()
         try await store.deleteEmbeddings(kind, ids: ids)
     }
 

@@ -123,16 +123,19 @@ extension SQLiteDocumentStore {
     }
 
     /// Gives changes back after a failed push: tried again after `retryAfter`, with the error kept for `health`.
-    package func releaseChanges(_ sequences: [Int64], owner: String, error: String, retryAfter: Duration) async throws {
+    package func releaseChanges(_ sequences: [Int64], owner: String, error: String, retryAfter: Duration, counted: Bool)
+        async throws
+    {
         guard !sequences.isEmpty else { return }
         let retry = Millis(Date()).value + Int64(retryAfter.components.seconds * 1000 + retryAfter.components.attoseconds / 1_000_000_000_000_000)
         try await database.write { db in
             try db.run(
                 sql: """
-                    UPDATE outbox SET claimed_by = NULL, claimed_until = ?, attempts = attempts + 1, last_error = ?
+                    UPDATE outbox SET claimed_by = NULL, claimed_until = ?, attempts = attempts + ?, last_error = ?
                     WHERE claimed_by = ? AND id IN (\(Self.placeholders(sequences.count)))
                     """,
-                arguments: StatementArguments([retry, String(error.prefix(500)), owner] + sequences.map { $0 as any DatabaseValueConvertible })
+                arguments: StatementArguments(
+                    [retry, counted ? 1 : 0, String(error.prefix(500)), owner] + sequences.map { $0 as any DatabaseValueConvertible })
             )
         }
     }

@@ -19,15 +19,34 @@ extension SQLiteDocumentStore {
         }
     }
 
-    /// Both queries in one read (one hand-off to a reader instead of two).
-    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int)
-        async throws -> [LexicalHit]
+    /// Both queries and the best hits' rows in one read (one hand-off to a reader instead of three).
+    package func searchLexicalAllElseAny(_ kind: ItemKind, terms: [String], filter: SearchFilter, limit: Int, prefetch: Int)
+        async throws -> LexicalResult
     {
-        guard !terms.isEmpty, limit > 0 else { return [] }
+        guard !terms.isEmpty, limit > 0 else { return LexicalResult(hits: []) }
         return try await database.read { db in
-            let all = try self.lexicalHits(kind, terms: terms, matchAll: true, filter: filter, limit: limit, db)
-            guard all.isEmpty, terms.count > 1 else { return all }
-            return try self.lexicalHits(kind, terms: terms, matchAll: false, filter: filter, limit: limit, db)
+            var hits = try self.lexicalHits(kind, terms: terms, matchAll: true, filter: filter, limit: limit, db)
+            if hits.isEmpty, terms.count > 1 {
+                hits = try self.lexicalHits(kind, terms: terms, matchAll: false, filter: filter, limit: limit, db)
+            }
+            let items = try Self.fetchItems(kind, ids: hits.prefix(prefetch).map(\.id), in: db)
+            return LexicalResult(hits: hits, items: items)
+        }
+    }
+
+    /// Stored items of `kind` by id, in no particular order (missing ids are skipped).
+    static func fetchItems(_ kind: ItemKind, ids: [ItemID], in db: Database) throws -> [FoundItem] {
+        guard !ids.isEmpty else { return [] }
+        let list = Self.placeholders(ids.count)
+        let arguments = ids.map(\.description)
+        switch kind {
+        case .session:
+            return try fetchSessions(db, where: "s.id IN (\(list))", arguments).map(FoundItem.session)
+        case .checkpoint:
+            return try db.rows(sql: "SELECT * FROM checkpoints WHERE id IN (\(list))", arguments: StatementArguments(arguments))
+                .map { .checkpoint(try SQLiteValues.checkpoint($0)) }
+        case .pattern:
+            return try fetchPatterns(db, where: "p.id IN (\(list))", arguments).map(FoundItem.pattern)
         }
     }
 

@@ -262,6 +262,31 @@ struct ChromaVectorIndexTests {
         #expect(transport.recordRequests.filter { $0.path.hasSuffix("/query") }.count == 1)
     }
 
+    @Test func unfilteredQueriesAskForAsManyAsRecentPassRatesNeed() async throws {
+        // Before any query: twice the limit (at least 64). Then limit ÷ share passed, plus a margin.
+        #expect(ChromaVectorIndex.overfetch(limit: 60, passRate: nil) == 120)
+        #expect(ChromaVectorIndex.overfetch(limit: 60, passRate: 1) == 79)
+        #expect(ChromaVectorIndex.overfetch(limit: 60, passRate: 0.5) == 148)
+        #expect(ChromaVectorIndex.overfetch(limit: 60, passRate: 0) == 1_000)
+        // Every record of the first answer passes: the second query asks for far fewer than 64.
+        let transport = CannedTransport { request in
+            guard request.path.hasSuffix("/query") else { return nil }
+            return .json(
+                200,
+                #"{"ids":[["018f3a00-0000-7000-8000-000000000001","018f3a00-0000-7000-8000-000000000002"]],"distances":[[0.1,0.2]],"metadatas":[[{"project":"alpha"},{"project":"alpha"}]]}"#
+            )
+        }
+        let index = index(transport)
+        try await index.prepare()
+        for _ in 0..<2 {
+            _ = try await index.nearest(to: [1, 0, 0], kind: .pattern, filter: SearchFilter(scope: .only("alpha")), limit: 5)
+        }
+        let sizes = transport.recordRequests.filter { $0.path.hasSuffix("/query") }.compactMap(\.bodyText).map {
+            $0.contains(#""n_results":64"#) ? 64 : $0.contains(#""n_results":16"#) ? 16 : 0
+        }
+        #expect(sizes == [64, 16])
+    }
+
     @Test func nearestTurnsDistancesIntoCosineSimilarityBestFirstTiesById() async throws {
         let transport = CannedTransport { request in
             guard request.path.hasSuffix("/query") else { return nil }

@@ -105,6 +105,27 @@ struct ReplicationTests {
         #expect(await replica.service.readLocation() == .central)
     }
 
+    @Test func changesThatWaitForAnUnreachableServiceAreNeverTakenForStuck() async throws {
+        let replica = try Replica(central: central, vectors: vectors)
+        try await replica.start()
+        // The server answers probes and reads but drops every write, many times over (a busy minute).
+        central.dropsWrites = true
+        let saved = try await replica.service.saveCheckpoint(CheckpointDraft(description: "written while the server drops writes"))
+        #expect(saved.stored == .local)
+        for _ in 0..<8 {
+            let report = await replica.replicator.sync()
+            #expect(report.pushed == 0)
+        }
+        // Still waiting, so reads stay on the local database, which holds it.
+        #expect(try await replica.local.hasPendingChanges())
+        #expect(await replica.service.readLocation() == .local)
+        #expect(try await replica.service.statistics(scope: .all).checkpoints == 1)
+        central.dropsWrites = false
+        #expect(await replica.replicator.sync().pending == 0)
+        #expect(try await central.store.checkpoint(id: saved.checkpoint.id, touch: nil) != nil)
+        #expect(await replica.service.readLocation() == .central)
+    }
+
     @Test func aChangeIsDoneOnlyWhenTheVectorIndexHasItToo() async throws {
         let replica = try Replica(central: central, vectors: vectors)
         try await replica.start()

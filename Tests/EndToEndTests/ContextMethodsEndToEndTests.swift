@@ -13,11 +13,11 @@ struct ContextMethodsEndToEndTests {
     private final class Client {
         let server: ServerProcess
         var nextID = 0
-        init(framing: Framing, home: String? = nil, withoutModel: Bool = false) throws {
+        init(framing: Framing, home: String? = nil, withoutModel: Bool = false, logLevel: String = "error") throws {
             var environment: [String: String] = [:]
             if let home { environment["MEMCTX_HOME"] = home }
             if withoutModel { environment["MEMCTX_MODEL_DIR"] = "/nonexistent/memctx-model" }
-            server = try ServerProcess(arguments: ["--log-level", "error"], framing: framing, environment: environment)
+            server = try ServerProcess(arguments: ["--log-level", logLevel], framing: framing, environment: environment)
         }
 
         func call(_ method: String, _ params: String = "{}") throws -> JSONValue {
@@ -193,7 +193,8 @@ struct ContextMethodsEndToEndTests {
         let perProcess = 150
         // Without the model: templated names like these are near-identical by meaning and would merge; this
         // test is about sharing the file, merging is tested elsewhere.
-        let servers = try (0..<3).map { _ in try Client(framing: .ndjson, home: home, withoutModel: true) }
+        // Their logs explain a failure (a push that failed, and why).
+        let servers = try (0..<3).map { _ in try Client(framing: .ndjson, home: home, withoutModel: true, logLevel: "debug") }
         for (serverIndex, client) in servers.enumerated() {
             var bytes: [UInt8] = []
             for index in 0..<perProcess {
@@ -212,11 +213,14 @@ struct ContextMethodsEndToEndTests {
             try client.server.closeInput()
             #expect(client.server.waitForExit() == 0)
         }
-        let checker = try Client(framing: .ndjson, home: home, withoutModel: true)
+        let checker = try Client(framing: .ndjson, home: home, withoutModel: true, logLevel: "debug")
         let stats = try checker.result("stats")
-        #expect(stats["checkpoints"] == .int(Int64(3 * (perProcess - perProcess / 3))))
-        #expect(stats["patterns"]?["total"] == .int(Int64(3 * (perProcess / 3))))
         try checker.server.closeInput()
         _ = checker.server.waitForExit()
+        let logs = (servers + [checker]).map { client in
+            client.server.standardError.split(separator: "\n").filter { $0.contains("fail") || $0.contains("error") }.joined(separator: "\n")
+        }
+        #expect(stats["checkpoints"] == .int(Int64(3 * (perProcess - perProcess / 3))), "\(logs.joined(separator: "\n---\n"))")
+        #expect(stats["patterns"]?["total"] == .int(Int64(3 * (perProcess / 3))))
     }
 }
