@@ -48,9 +48,13 @@ package final class SyncedDocumentStore: DocumentStore {
     package func saveCheckpoint(
         _ checkpoint: Checkpoint, creating newSession: Session?, audits: [PrivacyAudit], rule: SessionRule
     ) async throws -> CheckpointSaveOutcome {
-        // A named session may be central only (made elsewhere), or changed there: reading it (central when
-        // reachable) keeps a current copy here, which the local write then checks and joins.
-        if rule.named { _ = try await session(id: checkpoint.sessionID, touch: nil) }
+        // A named session this database lacks may be central only (made elsewhere): reading it (central when
+        // reachable) keeps a copy here, which the local write then checks and joins rather than making a new
+        // session of the same id. One held here is checked as it is here (a central round trip per save would
+        // cost more than the rare case it covers: a session soft-deleted on another machine a moment ago).
+        if rule.named, try await local.sessions(ids: [checkpoint.sessionID]).isEmpty {
+            _ = try await session(id: checkpoint.sessionID, touch: nil)
+        }
         return try await local.saveCheckpoint(checkpoint, creating: newSession, audits: audits, rule: rule)
     }
 

@@ -126,6 +126,23 @@ struct ReplicationTests {
         #expect(await replica.service.readLocation() == .central)
     }
 
+    @Test func aCheckpointJoinsASessionMadeOnAnotherMachine() async throws {
+        let first = try Replica(central: central, vectors: vectors)
+        let second = try Replica(central: central, vectors: vectors)
+        try await first.start()
+        try await second.start()
+        var draft = SessionDraft(title: "Shared investigation")
+        draft.project = "beta"
+        let session = try await first.service.createSession(draft).session
+        var checkpoint = CheckpointDraft(description: "Second machine's finding")
+        checkpoint.sessionID = session.id
+        let saved = try await second.service.saveCheckpoint(checkpoint)
+        #expect(!saved.sessionCreated)
+        #expect(saved.checkpoint.project == "beta")
+        #expect(saved.stored == .central)
+        #expect(try await central.store.session(id: session.id, touch: nil)?.title == "Shared investigation")
+    }
+
     @Test func aChangeIsDoneOnlyWhenTheVectorIndexHasItToo() async throws {
         let replica = try Replica(central: central, vectors: vectors)
         try await replica.start()
