@@ -41,12 +41,15 @@ extension ContextService {
         // (one step, not a read and then a write).
         let sessionID = draft.sessionID ?? makeID(at: date)
         let rule = SessionRule(project: draft.project == nil ? nil : project, refusesDeleted: true, named: draft.sessionID != nil)
-        let title = try Validate.text(
-            draft.sessionTitle ?? String(description.prefix(120)),
-            field: "sessionTitle",
-            maximum: Limits.title
-        )
-        var newSession: Session? = Session(id: sessionID, project: project, title: title, privacyLevel: level, at: date)
+        var newSession: Session?
+        do {
+            let title = try Validate.text(draft.sessionTitle ?? String(description.prefix(120)), field: "sessionTitle", maximum: Limits.title)
+            newSession = Session(id: sessionID, project: project, title: title, privacyLevel: level, at: date)
+        } catch {
+            // The title matters only to a session this save creates: one that exists is joined as before.
+            guard draft.sessionID != nil, try await storage("reading a session", { try await store.session(id: sessionID, touch: nil) }) != nil
+            else { throw error }
+        }
         var sessionProject = project
         if level == .ephemeral, draft.sessionID != nil {
             // Nothing is written: the session is read only to answer as a save would.
@@ -102,6 +105,8 @@ extension ContextService {
             let written = (created.map { [ItemReference(kind: .session, id: $0.id)] } ?? []) + [ItemReference(kind: .checkpoint, id: saved.id)]
             return CheckpointSaved(checkpoint: saved, sessionCreated: created != nil, isDuplicate: false, stored: await stored(written))
         case .existing(let stored):
+            // A retry that names another project is refused as the first save would have been.
+            try rule.check(project: stored.project, status: .active)
             guard stored.description == checkpoint.description, stored.sessionID == checkpoint.sessionID || draft.sessionID == nil
             else {
                 throw ContextError(

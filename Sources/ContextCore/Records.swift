@@ -229,15 +229,19 @@ package struct SessionRule: Sendable, Hashable {
     /// Whether the caller named the session (it may exist, perhaps only in the central repository); false for
     /// an id made for this save.
     package var named: Bool
+    /// Whether the checkpoint takes the existing session's project (a client's save); false keeps it as given
+    /// (a copy: replication, tests).
+    package var joinsProject: Bool
 
-    package init(project: String?, refusesDeleted: Bool, named: Bool) {
+    package init(project: String?, refusesDeleted: Bool, named: Bool, joinsProject: Bool = true) {
         self.project = project
         self.refusesDeleted = refusesDeleted
         self.named = named
+        self.joinsProject = joinsProject
     }
 
-    /// No conditions (replication and tests: the session is taken as it is).
-    package static let none = SessionRule(project: nil, refusesDeleted: false, named: true)
+    /// No conditions (replication and tests: the session and the checkpoint are taken as they are).
+    package static let none = SessionRule(project: nil, refusesDeleted: false, named: true, joinsProject: false)
 
     /// Throws `invalid("sessionId")` when the existing session (its project and status) refuses the checkpoint.
     package func check(project sessionProject: String, status: SessionStatus) throws(ContextError) {

@@ -52,8 +52,12 @@ package final class SyncedDocumentStore: DocumentStore {
         // reachable) keeps a copy here, which the local write then checks and joins rather than making a new
         // session of the same id. One held here is checked as it is here (a central round trip per save would
         // cost more than the rare case it covers: a session soft-deleted on another machine a moment ago).
-        if rule.named, try await local.sessions(ids: [checkpoint.sessionID]).isEmpty {
-            _ = try await session(id: checkpoint.sessionID, touch: nil)
+        if rule.named, try await local.sessions(ids: [checkpoint.sessionID]).isEmpty,
+            let found = try await session(id: checkpoint.sessionID, touch: nil)
+        {
+            // The read keeps a copy on the way, but ignores a failure to: a session made here with the same id
+            // would replace the central one when pushed, so a copy that cannot be kept fails the save.
+            try await local.cache([.session(found)])
         }
         return try await local.saveCheckpoint(checkpoint, creating: newSession, audits: audits, rule: rule)
     }

@@ -76,7 +76,7 @@ package final class InMemoryDocumentStore: DocumentStore {
             var sessionCreated = false
             if let session = state.sessions[checkpoint.sessionID] {
                 try rule.check(project: session.project, status: session.status)
-                checkpoint.project = session.project
+                if rule.joinsProject { checkpoint.project = session.project }
             } else if let newSession {
                 state.sessions[newSession.id] = newSession
                 sessionCreated = true

@@ -18,19 +18,38 @@ package enum SessionRuleScenario {
 
         var joining = CheckpointDraft(description: "Joined without naming a project")
         joining.sessionID = sessionID
+        joining.id = ItemID("0192f0c1-7e2a-7cc3-9f51-4a4b2d1e8f78")!
+        // A title the save would not use is not checked.
+        joining.sessionTitle = "   "
         let joined = try await service.saveCheckpoint(joining)
         try expect(!joined.sessionCreated, "an existing session is not created again")
         try expect(joined.checkpoint.project == "beta", "the checkpoint takes its session's project, not the default")
         try expect(try await auditRows() == 3, "joining writes the checkpoint's audit row only")
 
         var elsewhere = joining
+        elsewhere.id = nil
         elsewhere.description = "Named another project"
         elsewhere.project = "alpha"
         try await expectRefusal(of: elsewhere, by: service, saying: "belongs to project 'beta'")
+        var retriedElsewhere = joining
+        retriedElsewhere.project = "alpha"
+        try await expectRefusal(of: retriedElsewhere, by: service, saying: "belongs to project 'beta'")
         try expect(try await auditRows() == 3, "a refused save writes nothing")
+
+        var untitled = CheckpointDraft(description: "A new session needs a title")
+        untitled.sessionID = ItemID("0192f0c1-7e2a-7cc3-9f51-4a4b2d1e8f79")!
+        untitled.sessionTitle = "   "
+        do {
+            _ = try await service.saveCheckpoint(untitled)
+            throw ScenarioFailure(step: "a session created with a blank title is refused")
+        } catch let error as ContextError {
+            try expect(error.field == "sessionTitle", "a session created with a blank title is refused on sessionTitle")
+        }
 
         _ = try await service.deleteSession(id: sessionID, purge: false, scope: .all)
         var late = joining
+        late.id = nil
+        late.sessionTitle = nil
         late.description = "After the session was deleted"
         try await expectRefusal(of: late, by: service, saying: "deleted session")
     }

@@ -33,7 +33,7 @@ extension PostgresDocumentStore {
             var sessionCreated = false
             if let project {
                 try rule.check(project: project, status: status.flatMap(SessionStatus.init(rawValue:)) ?? .active)
-                checkpoint.project = project
+                if rule.joinsProject { checkpoint.project = project }
             } else if let newSession {
                 // Another writer may have created it meanwhile: insert only if missing, tags with it.
                 sessionCreated = try await self.insertIfMissing(newSession, on: connection)

@@ -18,7 +18,7 @@ extension SQLiteDocumentStore {
             if let session = try db.row(sql: "SELECT project, status FROM sessions WHERE id = ?", arguments: [checkpoint.sessionID.description]) {
                 let project: String = session["project"]
                 try rule.check(project: project, status: SessionStatus(rawValue: session["status"]) ?? .active)
-                checkpoint.project = project
+                if rule.joinsProject { checkpoint.project = project }
             } else if let newSession {
                 try Self.upsert(newSession, in: db)
                 try Self.replaceTags(newSession.tags, of: newSession.id, table: "session_tags", column: "session_id", in: db)
