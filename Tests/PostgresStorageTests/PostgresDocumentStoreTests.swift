@@ -109,6 +109,28 @@ struct PostgresDocumentStoreTests {
         }
     }
 
+    @Test func anyWordSearchLeavesOutWordsThatThousandsOfItemsHold() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            for index in 0..<600 {
+                let pattern = Pattern(
+                    id: ItemID(UUID()), project: "alpha", patternType: .workflow, name: "common step \(index)", at: start)
+                try await store.savePattern(pattern, audit: nil)
+            }
+            let zebra = Pattern(id: ItemID(UUID()), project: "alpha", patternType: .workflow, name: "common zebra crossing", at: start)
+            try await store.savePattern(zebra, audit: nil)
+            _ = try await store.fetchStrings(unsafeSQL: "ANALYZE patterns")
+            let counts = try await store.commonTermCounts(.pattern)
+            #expect((counts["common"] ?? 0) > 500)
+            #expect(PostgresDocumentStore.discriminatingTerms(["common", "zebra"], counts: counts) == ["zebra"])
+            #expect(PostgresDocumentStore.discriminatingTerms(["common", "step"], counts: ["common": 601, "step": 600]) == ["step"])
+            // "common" alone would select 601 candidates; the rare word selects the one that matters.
+            let hits = try await store.searchLexical(
+                .pattern, terms: ["common", "zebra"], matchAll: false, filter: SearchFilter(scope: .only("alpha")), limit: 10)
+            #expect(hits.map(\.id) == [zebra.id])
+        }
+    }
+
     @Test func cursorsStayCorrectWhileRowsAreInserted() async throws {
         try await PostgresTestDatabase.withStore { store in
             let service = service(store, "alpha", nil)
