@@ -418,40 +418,40 @@ package final class Replicator: Replication {
             _ = try await call(database) { try await store.purgeSession(id: id) }
         case (_, .purge):
             break
-        case (.session, .upsert):
+        case (_, .upsert):
             let snapshot = try await local.pushSnapshot(of: change.item, queuedAfter: change.sequence, model: modelID)
-            guard case .session(let session)? = snapshot.item else { return }
-            try await pushItem(snapshot) {
-                try await self.call(self.database) { try await store.saveSession(session, audit: nil) }
-                return .written
-            }
-        case (.checkpoint, .upsert):
-            let snapshot = try await local.pushSnapshot(of: change.item, queuedAfter: change.sequence, model: modelID)
-            guard case .checkpoint(let checkpoint)? = snapshot.item else { return }
-            try await pushItem(snapshot) {
-                do {
-                    // A new checkpoint's audit rows go in its transaction.
-                    let outcome = try await self.call(self.database) {
-                        try await store.saveCheckpoint(checkpoint, creating: snapshot.session, audits: snapshot.audits)
-                    }
-                    if case .inserted = outcome { return .writtenWithAudits }
+            switch snapshot.item {
+            case nil:
+                return  // gone here since it was queued (erased): nothing to push
+            case .session(let session)?:
+                try await pushItem(snapshot) {
+                    try await self.call(self.database) { try await store.saveSession(session, audit: nil) }
                     return .written
-                } catch let error as ContextError where error.code == .notFound {
-                    return .refused  // its session was erased centrally: the purge wins
                 }
-            }
-        case (.pattern, .upsert):
-            let snapshot = try await local.pushSnapshot(of: change.item, queuedAfter: change.sequence, model: modelID)
-            guard case .pattern(var pattern)? = snapshot.item else { return }
-            // Merges queued after this change add their own share when they are pushed.
-            pattern.frequency = max(1, pattern.frequency - snapshot.laterDelta)
-            let key = "\(try await replicaID()):\(change.sequence)"
-            let toSend = pattern
-            try await pushItem(snapshot) {
-                try await self.call(self.database) {
-                    try await store.replicatePattern(toSend, frequencyDelta: change.frequencyDelta, changeKey: key)
+            case .checkpoint(let checkpoint)?:
+                try await pushItem(snapshot) {
+                    do {
+                        // A new checkpoint's audit rows go in its transaction.
+                        let outcome = try await self.call(self.database) {
+                            try await store.saveCheckpoint(checkpoint, creating: snapshot.session, audits: snapshot.audits)
+                        }
+                        if case .inserted = outcome { return .writtenWithAudits }
+                        return .written
+                    } catch let error as ContextError where error.code == .notFound {
+                        return .refused  // its session was erased centrally: the purge wins
+                    }
                 }
-                return .written
+            case .pattern(var pattern)?:
+                // Merges queued after this change add their own share when they are pushed.
+                pattern.frequency = max(1, pattern.frequency - snapshot.laterDelta)
+                let key = "\(try await replicaID()):\(change.sequence)"
+                let toSend = pattern
+                try await pushItem(snapshot) {
+                    try await self.call(self.database) {
+                        try await store.replicatePattern(toSend, frequencyDelta: change.frequencyDelta, changeKey: key)
+                    }
+                    return .written
+                }
             }
         }
     }

@@ -219,26 +219,20 @@ extension SQLiteDocumentStore {
     {
         try await database.read { db in
             let id = item.id.description
-            var snapshot: PushSnapshot
-            switch item.kind {
-            case .session:
-                snapshot = PushSnapshot(item: try Self.fetchSessions(db, where: "s.id = ?", [id]).first.map(FoundItem.session))
-            case .checkpoint:
-                let checkpoint = try db.row(sql: "SELECT * FROM checkpoints WHERE id = ?", arguments: [id]).map(SQLiteValues.checkpoint)
-                snapshot = PushSnapshot(item: checkpoint.map(FoundItem.checkpoint))
-                if let checkpoint {
-                    snapshot.session = try Self.fetchSessions(db, where: "s.id = ?", [checkpoint.sessionID.description]).first
-                }
-            case .pattern:
-                snapshot = PushSnapshot(item: try Self.fetchPatterns(db, where: "p.id = ?", [id]).first.map(FoundItem.pattern))
+            var snapshot = PushSnapshot(item: try Self.fetchItems(item.kind, ids: [item.id], in: db).first)
+            switch snapshot.item {
+            case .checkpoint(let checkpoint)?:
+                snapshot.session = try Self.fetchSessions(db, where: "s.id = ?", [checkpoint.sessionID.description]).first
+            case .pattern?:
                 snapshot.laterDelta =
                     try Int.fetchOne(
                         db,
                         sql: "SELECT coalesce(sum(frequency_delta), 0) FROM outbox WHERE item_kind = 'pattern' AND item_id = ? AND id > ?",
                         arguments: [id, sequence]
                     ) ?? 0
+            case .session?: break
+            case nil: return snapshot
             }
-            guard snapshot.item != nil else { return snapshot }
             snapshot.audits = try db.rows(
                 sql: "SELECT * FROM privacy_audit WHERE item_kind = ? AND item_id = ? ORDER BY id",
                 arguments: [item.kind.rawValue, id]
