@@ -95,13 +95,24 @@ extension ContextService {
         }
         let toSave = checkpoint
         let sessionToCreate = newSession
+        // Centrally the vectors are computed first and written with the rows (a failure saves neither): the
+        // checkpoint's, and its session's when no session is named (one named is created only when missing).
+        let vectors = try await centralVectors(
+            for: [.checkpoint(toSave)] + (draft.sessionID == nil ? sessionToCreate.map { [.session($0)] } ?? [] : []), at: date)
         let outcome = try await storage("saving a checkpoint") {
-            try await store.saveCheckpoint(toSave, creating: sessionToCreate, audits: audits, rule: rule)
+            guard let vectors else { return try await store.saveCheckpoint(toSave, creating: sessionToCreate, audits: audits, rule: rule) }
+            do {
+                return try await store.saveCheckpoint(toSave, creating: sessionToCreate, audits: audits, rule: rule, vectors: vectors)
+            } catch let failure as VectorWriteFailure {
+                throw vectorWriteError(failure)
+            }
         }
         switch outcome {
         case .inserted(let saved, let sessionCreated):
             let created = sessionCreated ? sessionToCreate : nil
-            try await index([.checkpoint(saved)] + (created.map { [.session($0)] } ?? []), at: date)
+            var unindexed: [FoundItem] = vectors == nil ? [.checkpoint(saved)] : []
+            if let created, vectors?.embeddings.contains(where: { $0.id == created.id }) != true { unindexed.append(.session(created)) }
+            try await index(unindexed, at: date)
             let written = (created.map { [ItemReference(kind: .session, id: $0.id)] } ?? []) + [ItemReference(kind: .checkpoint, id: saved.id)]
             return CheckpointSaved(checkpoint: saved, sessionCreated: created != nil, isDuplicate: false, stored: await stored(written))
         case .existing(let stored):

@@ -140,12 +140,32 @@ package struct ContextService: Sendable {
             semantic.noteFailure()
             return
         }
-        let cause = (error as? ContextError)?.message ?? "the embedding model failed"
-        throw ContextError(
+        throw vectorWriteError(VectorWriteFailure(underlying: error, rowsSaved: true))
+    }
+
+    /// The error a central write fails with when its vector could not be written: what was saved, and why.
+    func vectorWriteError(_ failure: VectorWriteFailure) -> ContextError {
+        let cause = (failure.underlying as? ContextError)?.message ?? "the embedding model failed"
+        guard failure.rowsSaved else {
+            return ContextError(.backendUnavailable, "nothing was saved: the vector index failed: \(cause)", underlying: failure.underlying)
+        }
+        return ContextError(
             .backendUnavailable,
             "saved in the central database, but its vector is not in the vector index: \(cause); semantic search will miss it until `memctx reindex`",
-            underlying: error
+            underlying: failure.underlying
         )
+    }
+
+    /// Centrally, the vectors of items about to be written, computed now so the store writes them with the
+    /// rows; nil when vectors are kept locally (written after the rows, see `index`).
+    func centralVectors(for items: [FoundItem], at date: Date) async throws(ContextError) -> VectorWrite? {
+        guard let semantic, semantic.central != nil else { return nil }
+        do {
+            return try await semantic.centralWrite(of: items, at: date)
+        } catch {
+            let cause = (error as? ContextError)?.message ?? "\(error)"
+            throw ContextError(.backendUnavailable, "nothing was saved: its vector could not be computed: \(cause)", underlying: error)
+        }
     }
 
     /// Where just-written items are: pushed to the central repository first when memctx keeps a local copy.

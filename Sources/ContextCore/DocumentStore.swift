@@ -25,6 +25,18 @@ package protocol DocumentStore: Sendable {
         audits: [PrivacyAudit],
         rule: SessionRule
     ) async throws -> CheckpointSaveOutcome
+    /// The same save, with the vectors of what it inserts (the checkpoint's, and its session's when it creates
+    /// it: `VectorWrite.inserted`) written by `vectors` and recorded (`saveEmbeddings`) with the rows. A store
+    /// that can (PostgreSQL) writes the vectors while it writes the rows and commits only once they are in, so
+    /// a failure leaves neither (a vector that got in is removed again); the outcome `.existing` wrote no
+    /// vector. A failure of the vector index is thrown as `VectorWriteFailure`.
+    func saveCheckpoint(
+        _ checkpoint: Checkpoint,
+        creating newSession: Session?,
+        audits: [PrivacyAudit],
+        rule: SessionRule,
+        vectors: VectorWrite
+    ) async throws -> CheckpointSaveOutcome
     func checkpoint(id: ItemID, touch: Date?) async throws -> Checkpoint?
     func checkpoints(matching query: CheckpointQuery) async throws -> Page<Checkpoint>
 
@@ -86,6 +98,23 @@ extension DocumentStore {
         async throws -> CheckpointSaveOutcome
     {
         try await saveCheckpoint(checkpoint, creating: newSession, audits: audits, rule: .none)
+    }
+
+    /// One step after the other: the rows, then the vectors, then their record. A failure of the vectors leaves
+    /// the rows saved (`VectorWriteFailure.rowsSaved`).
+    package func saveCheckpoint(
+        _ checkpoint: Checkpoint,
+        creating newSession: Session?,
+        audits: [PrivacyAudit],
+        rule: SessionRule,
+        vectors: VectorWrite
+    ) async throws -> CheckpointSaveOutcome {
+        let outcome = try await saveCheckpoint(checkpoint, creating: newSession, audits: audits, rule: rule)
+        guard case .inserted(let saved, let sessionCreated) = outcome else { return outcome }
+        let embeddings = vectors.inserted(saved, createdSession: sessionCreated ? newSession : nil)
+        try await vectors.upsertInserted(embeddings, rowsSaved: true)
+        if !embeddings.isEmpty { try await saveEmbeddings(embeddings) }
+        return outcome
     }
 
     /// For stores that serve one process (tests): read, add 1, save.

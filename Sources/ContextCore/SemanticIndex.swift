@@ -71,6 +71,17 @@ package final class SemanticIndex: Sendable {
         try await record(zip(items, vectors).map { item, vector in embedding(of: item, vector: vector, at: date) })
     }
 
+    /// With a central index, the vectors of `items` (about to be saved), for the store to write with their rows;
+    /// nil without one.
+    package func centralWrite(of items: [FoundItem], at date: Date) async throws -> VectorWrite? {
+        guard let central, !items.isEmpty else { return nil }
+        let vectors = try await embedder.embed(items.map(Self.text(of:)))
+        guard vectors.count == items.count, vectors.allSatisfy({ $0.count == embedder.dimension }) else {
+            throw ContextError(.internalFailure, "the embedding model returned no vector")
+        }
+        return VectorWrite(zip(items, vectors).map { embedding(of: $0, vector: $1, at: date) }, to: central)
+    }
+
     /// Stores vectors computed beforehand (e.g. the one `savePattern` compared with before merging).
     package func record(_ embeddings: [ItemEmbedding]) async throws {
         let valid = embeddings.filter { $0.vector.count == embedder.dimension && $0.model == embedder.modelID }

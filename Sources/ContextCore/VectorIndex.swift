@@ -19,3 +19,86 @@ package protocol VectorIndex: Sendable {
     /// How many vectors of `kind` are stored.
     func count(_ kind: ItemKind) async throws -> Int
 }
+
+/// Vectors a store writes to the vector index while it writes the rows they go with, committing the rows only
+/// once the vectors are in (`DocumentStore.saveCheckpoint(_:creating:audits:rule:vectors:)`).
+package struct VectorWrite: Sendable {
+    /// Computed beforehand: the checkpoint's, and its new session's when the save may create one.
+    package var embeddings: [ItemEmbedding]
+    /// Writes vectors to the index (ChromaDB's upsert).
+    package var upsert: @Sendable ([ItemEmbedding]) async throws -> Void
+    /// Takes vectors out again when their rows were not committed after all.
+    package var remove: @Sendable ([ItemEmbedding]) async throws -> Void
+
+    package init(
+        embeddings: [ItemEmbedding],
+        upsert: @escaping @Sendable ([ItemEmbedding]) async throws -> Void,
+        remove: @escaping @Sendable ([ItemEmbedding]) async throws -> Void
+    ) {
+        self.embeddings = embeddings
+        self.upsert = upsert
+        self.remove = remove
+    }
+
+    /// Writes `embeddings` to `index` (and removes them from it).
+    package init(_ embeddings: [ItemEmbedding], to index: any VectorIndex) {
+        self.init(
+            embeddings: embeddings,
+            upsert: { try await index.upsert($0) },
+            remove: { embeddings in
+                for kind in ItemKind.allCases {
+                    let ids = embeddings.filter { $0.kind == kind }.map(\.id)
+                    if !ids.isEmpty { try await index.remove(kind, ids: ids) }
+                }
+            })
+    }
+
+    /// The vectors of what a save inserted: the checkpoint's, and its session's when the save created it, with
+    /// the project the store gave the checkpoint (a checkpoint joins its session's project).
+    package func inserted(_ checkpoint: Checkpoint, createdSession: Session?) -> [ItemEmbedding] {
+        embeddings.compactMap { embedding in
+            var embedding = embedding
+            switch embedding.kind {
+            case .checkpoint where embedding.id == checkpoint.id:
+                embedding.project = checkpoint.project
+                embedding.sessionID = checkpoint.sessionID
+            case .session where embedding.id == createdSession?.id:
+                embedding.project = createdSession?.project ?? embedding.project
+            default:
+                return nil
+            }
+            return embedding
+        }
+    }
+
+    /// Writes the vectors of what a save inserted, marking a failure as the vector index's.
+    package func upsertInserted(_ embeddings: [ItemEmbedding], rowsSaved: Bool) async throws {
+        guard !embeddings.isEmpty else { return }
+        do {
+            try await upsert(embeddings)
+        } catch {
+            throw VectorWriteFailure(underlying: error, rowsSaved: rowsSaved)
+        }
+    }
+}
+
+/// The vector index failed (or could not be reached) while a store wrote the rows its vectors go with.
+/// `underlying` is the index's error; `rowsSaved` says whether the rows were committed all the same (a store
+/// that writes one after the other) or not (PostgreSQL: nothing was saved).
+package struct VectorWriteFailure: Error, CustomStringConvertible {
+    package let underlying: any Error
+    package let rowsSaved: Bool
+
+    package init(underlying: any Error, rowsSaved: Bool) {
+        self.underlying = underlying
+        self.rowsSaved = rowsSaved
+    }
+
+    package var description: String { "the vector index failed: \(VectorWriteFailure.message(of: underlying))" }
+
+    /// The message of an error, unwrapping a `VectorWriteFailure`.
+    package static func message(of error: any Error) -> String {
+        if let failure = error as? VectorWriteFailure { return message(of: failure.underlying) }
+        return (error as? ContextError)?.message ?? "\(error)"
+    }
+}

@@ -429,13 +429,16 @@ package final class Replicator: Replication {
                     return .written
                 }
             case .checkpoint(let checkpoint)?:
+                let vectors = vectorWrite(snapshot.embeddings)
                 try await pushItem(snapshot) {
                     do {
-                        // A new checkpoint's audit rows go in its transaction.
+                        // A new checkpoint's audit rows and vector go with its transaction (which commits once
+                        // the vector is in ChromaDB).
                         let outcome = try await self.call(self.database) {
-                            try await store.saveCheckpoint(checkpoint, creating: snapshot.session, audits: snapshot.audits)
+                            try await store.saveCheckpoint(
+                                checkpoint, creating: snapshot.session, audits: snapshot.audits, rule: .none, vectors: vectors)
                         }
-                        if case .inserted = outcome { return .writtenWithAudits }
+                        if case .inserted = outcome { return .complete }
                         return .written
                     } catch let error as ContextError where error.code == .notFound {
                         return .refused  // its session was erased centrally: the purge wins
@@ -461,26 +464,34 @@ package final class Replicator: Replication {
         /// Refused: its session was erased centrally.
         case refused
         case written
-        /// Written with its audit rows.
-        case writtenWithAudits
+        /// Written with its audit rows and its vector.
+        case complete
     }
 
-    /// Writes the item's row (`row`), then its audit rows unless `row` wrote them (the central repository keeps
-    /// the ones it lacks), to PostgreSQL; then its local vector (if any) to ChromaDB and the vector's record in
-    /// `embedding_status`.
+    /// Writes the item's row (`row`), then, unless `row` wrote them too, its audit rows (the central repository
+    /// keeps the ones it lacks) to PostgreSQL and its local vector (if any) to ChromaDB with the vector's record
+    /// in `embedding_status`.
     private func pushItem(_ snapshot: PushSnapshot, row: @escaping @Sendable () async throws -> RowPush) async throws {
-        let written = try await row()
-        guard written != .refused else { return }
+        guard try await row() == .written else { return }
         let store = central.store
-        if written == .written, !snapshot.audits.isEmpty {
+        if !snapshot.audits.isEmpty {
             let audits = snapshot.audits
             try await call(database) { try await store.saveAudits(audits) }
         }
         let embeddings = snapshot.embeddings
         guard !embeddings.isEmpty else { return }
-        let vectors = central.vectors
-        try await call(vectorService) { try await vectors.upsert(embeddings) }
+        let vectors = vectorWrite(embeddings)
+        try await vectors.upsert(embeddings)
         try await call(database) { try await store.saveEmbeddings(embeddings) }
+    }
+
+    /// Writes (and removes) vectors in ChromaDB through the vector service's breaker and deadline.
+    private func vectorWrite(_ embeddings: [ItemEmbedding]) -> VectorWrite {
+        let plain = VectorWrite(embeddings, to: central.vectors)
+        return VectorWrite(
+            embeddings: embeddings,
+            upsert: { batch in try await self.call(self.vectorService) { try await plain.upsert(batch) } },
+            remove: { batch in try await self.call(self.vectorService) { try await plain.remove(batch) } })
     }
 
     private func replicaID() async throws -> String {
@@ -504,6 +515,8 @@ package final class Replicator: Replication {
 
     /// Counts an error against the service's breaker when it says the service cannot be reached.
     private func note(_ error: any Error, service: CircuitBreaker) {
+        // A vector write failing inside a database call was counted by the vector service's own call.
+        if error is VectorWriteFailure { return }
         logger.debug(
             "a central call failed",
             metadata: [
@@ -518,11 +531,12 @@ package final class Replicator: Replication {
     /// change itself.
     static func isUnreachable(_ error: any Error) -> Bool {
         if error is CancellationError { return true }
+        if let failure = error as? VectorWriteFailure { return isUnreachable(failure.underlying) }
         return (error as? ContextError)?.code == .backendUnavailable
     }
 
     static func message(_ error: any Error) -> String {
-        (error as? ContextError)?.message ?? "\(error)"
+        VectorWriteFailure.message(of: error)
     }
 }
 

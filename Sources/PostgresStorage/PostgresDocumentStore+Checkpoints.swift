@@ -1,6 +1,7 @@
 package import ContextCore
 package import Foundation
 import PostgresNIO
+import Synchronization
 
 // SQL text spliced in with `unescaped:` is a column list of `PostgresRows` (constants); every value is bound.
 extension PostgresDocumentStore {
@@ -9,6 +10,46 @@ extension PostgresDocumentStore {
         creating newSession: Session?,
         audits: [PrivacyAudit],
         rule: SessionRule
+    ) async throws -> CheckpointSaveOutcome {
+        try await save(checkpoint, creating: newSession, audits: audits, rule: rule, vectors: nil)
+    }
+
+    /// The vectors go to the vector index while the transaction writes the rows; it commits (with the vectors'
+    /// `embedding_status` rows) only once they are in. If anything fails after they were sent, they are removed
+    /// again (best effort: a vector whose row is missing is never returned by a search, which reads the rows).
+    package func saveCheckpoint(
+        _ checkpoint: Checkpoint,
+        creating newSession: Session?,
+        audits: [PrivacyAudit],
+        rule: SessionRule,
+        vectors: VectorWrite
+    ) async throws -> CheckpointSaveOutcome {
+        let sent = SentVectors()
+        do {
+            return try await save(checkpoint, creating: newSession, audits: audits, rule: rule, vectors: (vectors, sent))
+        } catch {
+            let orphans = sent.embeddings.withLock { $0 }
+            if !orphans.isEmpty {
+                do {
+                    try await vectors.remove(orphans)
+                } catch let removal {
+                    logger.warning(
+                        "vectors of a checkpoint that was not saved could not be removed",
+                        metadata: ["id": "\(checkpoint.id)", "error": "\(VectorWriteFailure.message(of: removal))"])
+                }
+            }
+            throw error
+        }
+    }
+
+    /// With `vectors`, the vectors of what is inserted are written (and noted in `sent`) while the rest of the
+    /// rows are written, and recorded before the commit.
+    private func save(
+        _ checkpoint: Checkpoint,
+        creating newSession: Session?,
+        audits: [PrivacyAudit],
+        rule: SessionRule,
+        vectors: (write: VectorWrite, sent: SentVectors)?
     ) async throws -> CheckpointSaveOutcome {
         try await withTransaction("saving a checkpoint") { connection in
             // What the save depends on, in one round trip: the checkpoint id, an erased session, the session.
@@ -47,17 +88,15 @@ extension PostgresDocumentStore {
                 }
                 return .existing(existing)
             }
-            // The session moves to the top of "recently updated" work.
-            try await connection.query(
-                """
-                UPDATE sessions SET updated_at = greatest(updated_at, \(PostgresTime(checkpoint.createdAt)))
-                WHERE id = \(checkpoint.sessionID.uuid)
-                """,
-                logger: self.logger
-            )
-            for audit in SessionRule.audits(audits, sessionCreated: sessionCreated) {
-                try await self.insert(audit, on: connection)
-            }
+            let newAudits = SessionRule.audits(audits, sessionCreated: sessionCreated)
+            let embeddings = vectors?.write.inserted(checkpoint, createdSession: sessionCreated ? newSession : nil) ?? []
+            // The vectors go out now, while the audit rows are written. The session row is updated only after
+            // they are in, so concurrent saves into one session do not queue behind each other's vector write.
+            vectors?.sent.embeddings.withLock { $0 = embeddings }
+            async let written: Void? = vectors?.write.upsertInserted(embeddings, rowsSaved: false)
+            for audit in newAudits { try await self.insert(audit, on: connection) }
+            _ = try await written
+            try await self.recordEmbeddings(embeddings, touching: checkpoint, on: connection)
             return .inserted(checkpoint, sessionCreated: sessionCreated)
         }
     }
@@ -154,4 +193,9 @@ extension PostgresDocumentStore {
             return PostgresRows.page(checkpoints, limit: limit, createdAt: \.createdAt, id: \.id)
         }
     }
+}
+
+/// The vectors a save sent to the vector index (across the transaction's attempts).
+private final class SentVectors: Sendable {
+    let embeddings = Mutex<[ItemEmbedding]>([])
 }

@@ -6,25 +6,37 @@ extension PostgresDocumentStore {
     /// Records that these items have a vector by their model (`embedding_status`); the vectors themselves are
     /// written to ChromaDB by the caller (`VectorIndex`), not here.
     package func saveEmbeddings(_ embeddings: [ItemEmbedding]) async throws {
+        guard !embeddings.isEmpty else { return }
+        try await withConnection("recording embeddings") { connection in
+            try await self.recordEmbeddings(embeddings, touching: nil, on: connection)
+        }
+    }
+
+    /// Records the vectors (`embedding_status`) and, with `checkpoint`, moves its session to the top of
+    /// "recently updated" work, in one statement.
+    func recordEmbeddings(_ embeddings: [ItemEmbedding], touching checkpoint: Checkpoint?, on connection: PostgresConnection)
+        async throws
+    {
         // One row per (kind, id, model): the last one given wins, as a sequence of saves would.
         var latest: [String: ItemEmbedding] = [:]
         for embedding in embeddings {
             latest["\(embedding.kind.rawValue)|\(embedding.id)|\(embedding.model)"] = embedding
         }
-        guard !latest.isEmpty else { return }
         let rows = Array(latest.values)
-        try await withConnection("recording embeddings") { connection in
-            _ = try await connection.query(
-                """
-                INSERT INTO embedding_status (kind, item_id, model, updated_at)
-                SELECT * FROM unnest(
-                    \(rows.map(\.kind.rawValue))::text[], \(rows.map(\.id.uuid))::uuid[],
-                    \(rows.map(\.model))::text[], \(rows.map { PostgresTime($0.createdAt) })::timestamptz[])
-                ON CONFLICT (kind, item_id, model) DO UPDATE SET updated_at = excluded.updated_at
-                """,
-                logger: self.logger
+        try await connection.query(
+            """
+            WITH touched AS (
+                UPDATE sessions SET updated_at = greatest(updated_at, \(checkpoint.map { PostgresTime($0.createdAt) })::timestamptz)
+                WHERE id = \(checkpoint?.sessionID.uuid)::uuid
             )
-        }
+            INSERT INTO embedding_status (kind, item_id, model, updated_at)
+            SELECT * FROM unnest(
+                \(rows.map(\.kind.rawValue))::text[], \(rows.map(\.id.uuid))::uuid[],
+                \(rows.map(\.model))::text[], \(rows.map { PostgresTime($0.createdAt) })::timestamptz[])
+            ON CONFLICT (kind, item_id, model) DO UPDATE SET updated_at = excluded.updated_at
+            """,
+            logger: logger
+        )
     }
 
     package func deleteEmbeddings(_ kind: ItemKind, ids: [ItemID]) async throws {

@@ -231,6 +231,8 @@ extension PostgresDocumentStore {
             }
         } catch let error as ContextError {
             throw error
+        } catch let failure as VectorWriteFailure {
+            throw failure  // the vector index's, not PostgreSQL's
         } catch is CancellationError where Task.isCancelled {
             throw CancellationError()
         } catch {

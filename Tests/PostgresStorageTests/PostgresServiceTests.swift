@@ -186,4 +186,95 @@ struct PostgresServiceTests {
             #expect(embeddings.isEmpty && cursor == 7)
         }
     }
+
+    /// A central service (PostgreSQL with `vectors` as its vector index) and a count of rows in a table.
+    private static func central(_ store: PostgresDocumentStore, vectors: some VectorIndex, embedder: HashingEmbedder = HashingEmbedder())
+        -> ContextService
+    {
+        var configuration = ContextServiceConfiguration()
+        configuration.defaultProject = "alpha"
+        configuration.location = .central
+        return ContextService(store: store, embedder: embedder, vectorIndex: vectors, configuration: configuration)
+    }
+
+    private static func count(_ table: String, in store: PostgresDocumentStore) async throws -> Int {
+        Int(try await store.fetchStrings(unsafeSQL: "SELECT count(*)::text FROM \(table)").first ?? "") ?? -1
+    }
+
+    @Test func aCentralSaveWritesItsRowsAndVectorsTogether() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            let vectors = FakeVectorIndex()
+            let service = Self.central(store, vectors: vectors)
+            let first = try await service.saveCheckpoint(CheckpointDraft(description: "first step of the migration"))
+            #expect(first.sessionCreated && first.stored == .central)
+            #expect(vectors.ids(.checkpoint) == [first.checkpoint.id])
+            #expect(vectors.ids(.session) == [first.checkpoint.sessionID])
+            #expect(try await Self.count("embedding_status", in: store) == 2)
+
+            // Into the session just made: only the checkpoint's vector is new.
+            var joining = CheckpointDraft(description: "second step")
+            joining.sessionID = first.checkpoint.sessionID
+            let second = try await service.saveCheckpoint(joining)
+            #expect(!second.sessionCreated)
+            #expect(vectors.ids(.checkpoint) == [first.checkpoint.id, second.checkpoint.id])
+            let query = try await HashingEmbedder().embed(["second step"])[0]
+            let found = try await vectors.nearest(to: query, kind: .checkpoint, filter: SearchFilter(scope: .all), limit: 1)
+            #expect(found.first?.id == second.checkpoint.id)
+
+            // A named session that does not exist is created, and gets its vector too.
+            var naming = CheckpointDraft(description: "third step")
+            naming.sessionID = ItemID("0192f0c1-7e2a-7cc3-9f51-4a4b2d1e8f21")!
+            let third = try await service.saveCheckpoint(naming)
+            #expect(third.sessionCreated)
+            #expect(vectors.ids(.session).contains(naming.sessionID!))
+            #expect(try await Self.count("embedding_status", in: store) == 5)
+
+            // A retry of the same id writes nothing more.
+            var retry = CheckpointDraft(description: "third step")
+            retry.id = third.checkpoint.id
+            retry.sessionID = naming.sessionID
+            #expect(try await service.saveCheckpoint(retry).isDuplicate)
+            #expect(try await Self.count("embedding_status", in: store) == 5)
+        }
+    }
+
+    @Test func aCentralSaveWhoseVectorCannotBeWrittenSavesNothing() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            let vectors = FakeVectorIndex()
+            vectors.isDown = true
+            let service = Self.central(store, vectors: vectors)
+            do {
+                _ = try await service.saveCheckpoint(CheckpointDraft(description: "needs its vector"))
+                Issue.record("the save succeeded although its vector could not be written")
+            } catch let error as ContextError {
+                #expect(error.code == .backendUnavailable)
+                #expect(error.message.contains("nothing was saved: the vector index failed"))
+                #expect(error.message.contains("ChromaDB at fake:8000 is unreachable"))
+            }
+            for table in ["checkpoints", "sessions", "privacy_audit", "embedding_status"] {
+                #expect(try await Self.count(table, in: store) == 0, "\(table)")
+            }
+            // Back up: the same call goes through.
+            vectors.isDown = false
+            let saved = try await service.saveCheckpoint(CheckpointDraft(description: "needs its vector"))
+            #expect(vectors.ids(.checkpoint) == [saved.checkpoint.id])
+        }
+    }
+
+    @Test func vectorsOfASaveThatPostgreSQLRefusesAfterThemAreRemovedAgain() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            // embedding_status refuses a model name over 200 characters: the transaction fails after the
+            // vectors went out, as a lost connection or a refused COMMIT would.
+            let vectors = FakeVectorIndex()
+            let service = Self.central(store, vectors: vectors, embedder: HashingEmbedder(modelID: String(repeating: "m", count: 201)))
+            await #expect(throws: ContextError.self) {
+                _ = try await service.saveCheckpoint(CheckpointDraft(description: "refused after its vector was written"))
+            }
+            #expect(vectors.ids(.checkpoint).isEmpty && vectors.ids(.session).isEmpty)
+            for table in ["checkpoints", "sessions", "embedding_status"] {
+                let rows = try await Self.count(table, in: store)
+                #expect(rows == 0, "\(table)")
+            }
+        }
+    }
 }
