@@ -187,13 +187,20 @@ struct StoreBenchCommand: AsyncParsableCommand {
         let load = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
         var embedding: [UInt64] = []
         var scan: [UInt64] = []
+        var lexical: [UInt64] = []
         var hybrid: [UInt64] = []
+        let filter = SearchFilter(scope: .only("bench"))
         for _ in 0..<modelQueries {
             let query = Self.sentence(words, 3, &generator)
             var vector: [Float] = []
             embedding.append(try await BenchmarkFigures.elapsed { vector = try await semantic.vector(for: query) })
             scan.append(try await BenchmarkFigures.elapsed {
-                _ = try await semantic.nearest(to: vector, kind: .pattern, filter: SearchFilter(scope: .only("bench")), limit: 60)
+                _ = try await semantic.nearest(to: vector, kind: .pattern, filter: filter, limit: 60)
+            })
+            // What hybrid search asks of the store's lexical side (limit: HybridRanking.depth).
+            lexical.append(try await BenchmarkFigures.elapsed {
+                _ = try await service.store.searchLexicalAllElseAny(
+                    .pattern, terms: TextTerms.terms(in: query), filter: filter, limit: HybridRanking.depth, prefetch: 15)
             })
             var request = SearchRequest(query: query, kinds: [.pattern], scope: .only("bench"), limit: 10)
             request.mode = .hybrid
@@ -202,6 +209,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
         print(BenchmarkFigures.line("searchPatterns hybrid (query embedding included) at \(size) patterns", hybrid))
         print(BenchmarkFigures.line("  the query's embedding alone", embedding))
         print(BenchmarkFigures.line("  the vector scan alone (top 60 of \(size))", scan))
+        print(BenchmarkFigures.line("  the lexical queries alone (top \(HybridRanking.depth))", lexical))
         print(String(format: "  (first hybrid search, loading %d vectors into memory: %.0f ms)", size, load))
     }
 

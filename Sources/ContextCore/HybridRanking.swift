@@ -13,9 +13,9 @@
 /// reach (`candidates()`: share of terms taken as 1) and reading stops once the hits in hand beat every
 /// unread bound. Every hit reports `lexical`, `lexicalRank` (its rank in the full-text index's bm25 order),
 /// `semantic`, `semanticRank` (by cosine) for the signals that found it, and the fused `score`.
-struct HybridRanking {
+package struct HybridRanking {
     /// How many candidates each signal contributes to a hybrid or semantic search.
-    static let depth = 50
+    package static let depth = 50
 
     private let mode: SearchMode
     private let lexicalWeight: Double

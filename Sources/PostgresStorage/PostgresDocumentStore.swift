@@ -23,8 +23,8 @@ package final class PostgresDocumentStore: DocumentStore {
     let client: PostgresClient
     let logger: Logger
     private let hasRun = Mutex(false)
-    /// The commonest words of each kind's text and about how many items hold them (see `commonTermCounts`).
-    let commonTerms = Mutex<[ItemKind: (read: ContinuousClock.Instant, counts: [String: Double])]>([:])
+    /// The commonest words of each kind's text and about how many items hold them (see `termStatistics`).
+    let commonTerms = Mutex<[ItemKind: (read: ContinuousClock.Instant, statistics: TermStatistics)]>([:])
     /// When a connection was last leased: while the server answers, waiting for a busy pool is queueing, not a
     /// sign that the server is gone.
     private let lastLease = Mutex<ContinuousClock.Instant?>(nil)

@@ -120,7 +120,7 @@ struct PostgresDocumentStoreTests {
             let zebra = Pattern(id: ItemID(UUID()), project: "alpha", patternType: .workflow, name: "common zebra crossing", at: start)
             try await store.savePattern(zebra, audit: nil)
             _ = try await store.fetchStrings(unsafeSQL: "ANALYZE patterns")
-            let counts = try await store.commonTermCounts(.pattern)
+            let counts = try await store.termStatistics(.pattern).counts
             #expect((counts["common"] ?? 0) > 500)
             #expect(PostgresDocumentStore.discriminatingTerms(["common", "zebra"], counts: counts) == ["zebra"])
             #expect(PostgresDocumentStore.discriminatingTerms(["common", "step"], counts: ["common": 601, "step": 600]) == ["step"])
@@ -128,6 +128,45 @@ struct PostgresDocumentStoreTests {
             let hits = try await store.searchLexical(
                 .pattern, terms: ["common", "zebra"], matchAll: false, filter: SearchFilter(scope: .only("alpha")), limit: 10)
             #expect(hits.map(\.id) == [zebra.id])
+        }
+    }
+
+    @Test func anAllWordsQueryThatThousandsOfItemsMatchRanksTheNewest() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            // 3,000 patterns a second apart: the oldest 2,400 hold "amber basalt", the newest 600 "cobalt". The
+            // statistics expect about 1,900 items to hold both words, so the newest rows expected to hold about
+            // 500 of them are ranked (the newest 800 or so rows: about 180 matches).
+            _ = try await store.fetchStrings(
+                unsafeSQL: """
+                    INSERT INTO patterns (project, pattern_type, name, created_at, updated_at)
+                    SELECT 'alpha', 'workflow',
+                           CASE WHEN n <= 2400 THEN 'amber basalt ' || n ELSE 'cobalt ' || n END,
+                           timestamptz '2027-01-15 00:00:00+00' + n * interval '1 second',
+                           timestamptz '2027-01-15 00:00:00+00' + n * interval '1 second'
+                    FROM generate_series(1, 3000) AS n
+                    """)
+            _ = try await store.fetchStrings(unsafeSQL: "ANALYZE patterns")
+            let statistics = try await store.termStatistics(.pattern)
+            #expect(statistics.items == 3000)
+            let expected = statistics.expectedMatches(["amber", "basalt"])
+            #expect(expected > 1500 && expected < 2500)
+            let window = try #require(statistics.window(for: ["amber", "basalt"], ranking: PostgresDocumentStore.rankedWindow))
+            #expect(window > 600 && window < 1000)
+            #expect(statistics.window(for: ["amber"], ranking: 500) != nil)
+            #expect(statistics.window(for: ["cobalt"], ranking: 500) == nil)  // about 600 hold it: every one is ranked
+            #expect(statistics.window(for: ["amber", "unlisted"], ranking: 500) == nil)
+
+            let filter = SearchFilter(scope: .only("alpha"))
+            func names(_ hits: [LexicalHit]) async throws -> [String] {
+                try await store.patterns(ids: hits.map(\.id)).map(\.name)
+            }
+            // All hits tie: by id, among the newest rows only.
+            let newest = try await names(store.searchLexical(.pattern, terms: ["amber", "basalt"], matchAll: true, filter: filter, limit: 50))
+            #expect(newest.count == 50)
+            #expect(newest.allSatisfy { Int($0.split(separator: " ").last ?? "") ?? 0 >= 3000 - window })
+            // More hits asked for than the window holds (about 180): every match is ranked.
+            let all = try await store.searchLexical(.pattern, terms: ["amber", "basalt"], matchAll: true, filter: filter, limit: 1000)
+            #expect(all.count == 1000)
         }
     }
 
