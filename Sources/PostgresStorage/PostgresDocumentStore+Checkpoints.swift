@@ -80,21 +80,29 @@ extension PostgresDocumentStore {
                 sessionCreated = try await self.insertIfMissing(newSession, on: connection)
                 if sessionCreated { try await self.replaceTags(newSession.tags, ofSession: newSession.id, on: connection) }
             }
-            let inserted = try await self.insertIfMissing(checkpoint, on: connection)
-            guard inserted else {
-                // A concurrent save of the same id won: return what it stored.
+            // The vectors go out now, while the rows are written (the facts above already refused what this
+            // save may not write). The session row is updated only after they are in, so concurrent saves into
+            // one session do not queue behind each other's vector write.
+            let embeddings = vectors?.write.inserted(checkpoint, createdSession: sessionCreated ? newSession : nil) ?? []
+            vectors?.sent.embeddings.withLock { $0 = embeddings }
+            async let written: Void? = vectors?.write.upsertInserted(embeddings, rowsSaved: false)
+            guard try await self.insertIfMissing(checkpoint, on: connection) else {
+                // A concurrent save of the same id won: return what it stored. This save's vector may have
+                // replaced that one's: it is taken out, with its record, so `memctx reindex` embeds the stored
+                // text again.
+                _ = try? await written
+                if let vectors, !embeddings.isEmpty {
+                    try? await vectors.write.remove(embeddings)
+                    try await connection.query(
+                        "DELETE FROM embedding_status WHERE kind = 'checkpoint' AND item_id = \(checkpoint.id.uuid)", logger: self.logger)
+                }
+                vectors?.sent.embeddings.withLock { $0 = [] }
                 guard let existing = try await self.checkpoint(checkpoint.id, on: connection) else {
                     throw ContextError(.conflict, "checkpoint \(checkpoint.id) was saved and erased concurrently")
                 }
                 return .existing(existing)
             }
-            let newAudits = SessionRule.audits(audits, sessionCreated: sessionCreated)
-            let embeddings = vectors?.write.inserted(checkpoint, createdSession: sessionCreated ? newSession : nil) ?? []
-            // The vectors go out now, while the audit rows are written. The session row is updated only after
-            // they are in, so concurrent saves into one session do not queue behind each other's vector write.
-            vectors?.sent.embeddings.withLock { $0 = embeddings }
-            async let written: Void? = vectors?.write.upsertInserted(embeddings, rowsSaved: false)
-            for audit in newAudits { try await self.insert(audit, on: connection) }
+            for audit in SessionRule.audits(audits, sessionCreated: sessionCreated) { try await self.insert(audit, on: connection) }
             _ = try await written
             try await self.recordEmbeddings(embeddings, touching: checkpoint, on: connection)
             return .inserted(checkpoint, sessionCreated: sessionCreated)
