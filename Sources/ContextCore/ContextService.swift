@@ -145,10 +145,12 @@ package struct ContextService: Sendable {
 
     /// The error a central write fails with when its vector could not be written: what was saved, and why.
     func vectorWriteError(_ failure: VectorWriteFailure) -> ContextError {
-        let cause = (failure.underlying as? ContextError)?.message ?? "the embedding model failed"
         guard failure.rowsSaved else {
+            let cause = VectorWriteFailure.message(of: failure.underlying)
             return ContextError(.backendUnavailable, "nothing was saved: the vector index failed: \(cause)", underlying: failure.underlying)
         }
+        // Locally stored rows whose vector did not follow: the embedding model or the index failed.
+        let cause = (failure.underlying as? ContextError)?.message ?? "the embedding model failed"
         return ContextError(
             .backendUnavailable,
             "saved in the central database, but its vector is not in the vector index: \(cause); semantic search will miss it until `memctx reindex`",

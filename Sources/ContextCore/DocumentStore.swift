@@ -28,8 +28,9 @@ package protocol DocumentStore: Sendable {
     /// The same save, with the vectors of what it inserts (the checkpoint's, and its session's when it creates
     /// it: `VectorWrite.inserted`) written by `vectors` and recorded (`saveEmbeddings`) with the rows. A store
     /// that can (PostgreSQL) writes the vectors while it writes the rows and commits only once they are in, so
-    /// a failure leaves neither (a vector that got in is removed again); the outcome `.existing` wrote no
-    /// vector. A failure of the vector index is thrown as `VectorWriteFailure`.
+    /// a failure leaves neither (a vector that got in is removed again). The outcome `.existing` records no
+    /// vector; a vector sent before the store found the id taken is removed again unless the stored text is
+    /// the same. A failure of the vector index is thrown as `VectorWriteFailure`.
     func saveCheckpoint(
         _ checkpoint: Checkpoint,
         creating newSession: Session?,

@@ -235,13 +235,14 @@ package final class Replicator: Replication {
     /// Throws when the service is known to be unreachable or turns out to be.
     package func call<Value: Sendable>(
         _ service: CircuitBreaker,
+        timeout: Duration? = nil,
         _ operation: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
         guard service.isClosed else {
             throw ContextError(.backendUnavailable, "\(service.name) cannot be reached: \(service.lastError ?? "offline")")
         }
         do {
-            let value = try await withDeadline(settings.pushTimeout, what: service.name, operation)
+            let value = try await withDeadline(timeout ?? settings.pushTimeout, what: service.name, operation)
             service.succeeded()
             return value
         } catch {
@@ -433,8 +434,9 @@ package final class Replicator: Replication {
                 try await pushItem(snapshot) {
                     do {
                         // A new checkpoint's audit rows and vector go with its transaction (which commits once
-                        // the vector is in ChromaDB).
-                        let outcome = try await self.call(self.database) {
+                        // the vector is in ChromaDB). The vector write has a deadline of its own, within this
+                        // one, so a ChromaDB that does not answer is charged to ChromaDB.
+                        let outcome = try await self.call(self.database, timeout: self.settings.pushTimeout * 2) {
                             try await store.saveCheckpoint(
                                 checkpoint, creating: snapshot.session, audits: snapshot.audits, rule: .none, vectors: vectors)
                         }
@@ -485,13 +487,16 @@ package final class Replicator: Replication {
         try await call(database) { try await store.saveEmbeddings(embeddings) }
     }
 
-    /// Writes (and removes) vectors in ChromaDB through the vector service's breaker and deadline.
+    /// Writes vectors in ChromaDB through the vector service's breaker and deadline. Taking them out again
+    /// (their rows were not committed) is tried even when the breaker has just opened, with the same deadline.
     private func vectorWrite(_ embeddings: [ItemEmbedding]) -> VectorWrite {
         let plain = VectorWrite(embeddings, to: central.vectors)
+        let timeout = settings.pushTimeout
+        let name = vectorService.name
         return VectorWrite(
             embeddings: embeddings,
             upsert: { batch in try await self.call(self.vectorService) { try await plain.upsert(batch) } },
-            remove: { batch in try await self.call(self.vectorService) { try await plain.remove(batch) } })
+            remove: { batch in try await withDeadline(timeout, what: name) { try await plain.remove(batch) } })
     }
 
     private func replicaID() async throws -> String {

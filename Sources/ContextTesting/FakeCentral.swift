@@ -205,7 +205,10 @@ package final class FakeCentral: CentralReplica {
 
 /// Vectors in memory with an unreachable switch, the ChromaDB side of `FakeCentral`.
 package final class FakeVectorIndex: VectorIndex {
-    private let state = Mutex<(isDown: Bool, vectors: [ItemReference: ItemEmbedding])>((false, [:]))
+    private let state = Mutex<(isDown: Bool, vectors: [ItemReference: ItemEmbedding], upserted: Int, removed: Int)>((false, [:], 0, 0))
+
+    /// How many vectors were written and taken out so far.
+    package var writes: (upserted: Int, removed: Int) { state.withLock { ($0.upserted, $0.removed) } }
 
     package init() {}
 
@@ -227,6 +230,7 @@ package final class FakeVectorIndex: VectorIndex {
         try check()
         state.withLock { state in
             for embedding in embeddings { state.vectors[ItemReference(kind: embedding.kind, id: embedding.id)] = embedding }
+            state.upserted += embeddings.count
         }
     }
 
@@ -253,6 +257,7 @@ package final class FakeVectorIndex: VectorIndex {
         try check()
         state.withLock { state in
             for id in ids { state.vectors[ItemReference(kind: kind, id: id)] = nil }
+            state.removed += ids.count
         }
     }
 

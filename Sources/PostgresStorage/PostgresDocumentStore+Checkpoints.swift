@@ -15,8 +15,9 @@ extension PostgresDocumentStore {
     }
 
     /// The vectors go to the vector index while the transaction writes the rows; it commits (with the vectors'
-    /// `embedding_status` rows) only once they are in. If anything fails after they were sent, they are removed
-    /// again (best effort: a vector whose row is missing is never returned by a search, which reads the rows).
+    /// `embedding_status` rows) only once they are in. Vectors sent for rows that were not committed are taken
+    /// out again (best effort: a vector whose row is missing is never returned by a search, which reads the
+    /// rows). The PostgreSQL connection is held while ChromaDB takes the vector.
     package func saveCheckpoint(
         _ checkpoint: Checkpoint,
         creating newSession: Session?,
@@ -25,20 +26,44 @@ extension PostgresDocumentStore {
         vectors: VectorWrite
     ) async throws -> CheckpointSaveOutcome {
         let sent = SentVectors()
+        let outcome: CheckpointSaveOutcome
         do {
-            return try await save(checkpoint, creating: newSession, audits: audits, rule: rule, vectors: (vectors, sent))
+            outcome = try await save(checkpoint, creating: newSession, audits: audits, rule: rule, vectors: (vectors, sent))
         } catch {
-            let orphans = sent.embeddings.withLock { $0 }
-            if !orphans.isEmpty {
-                do {
-                    try await vectors.remove(orphans)
-                } catch let removal {
-                    logger.warning(
-                        "vectors of a checkpoint that was not saved could not be removed",
-                        metadata: ["id": "\(checkpoint.id)", "error": "\(VectorWriteFailure.message(of: removal))"])
-                }
+            // A COMMIT whose answer was lost may have gone through: then the vectors belong to saved rows.
+            let sentVectors = sent.embeddings.withLock { $0 }
+            if !sentVectors.isEmpty, (try? await self.checkpoint(id: checkpoint.id, touch: nil)) == nil {
+                await discard(sentVectors, of: checkpoint, vectors: vectors, forgettingRecords: false)
             }
             throw error
+        }
+        // Another writer saved this id first (found by the insert, or by a retried attempt): a vector this save
+        // sent may have replaced that writer's. Unless the text is the same, it is taken out with its record, so
+        // `memctx reindex` embeds the stored text again.
+        let sentVectors = sent.embeddings.withLock { $0 }
+        if case .existing(let stored) = outcome, !sentVectors.isEmpty,
+            stored.description != checkpoint.description || stored.content != checkpoint.content
+        {
+            await discard(sentVectors, of: checkpoint, vectors: vectors, forgettingRecords: true)
+        }
+        return outcome
+    }
+
+    /// Takes vectors out of the vector index (and, with `forgettingRecords`, their `embedding_status` rows),
+    /// logging what could not be.
+    private func discard(_ embeddings: [ItemEmbedding], of checkpoint: Checkpoint, vectors: VectorWrite, forgettingRecords: Bool) async {
+        do {
+            try await vectors.remove(embeddings)
+            if forgettingRecords {
+                for kind in ItemKind.allCases {
+                    let ids = embeddings.filter { $0.kind == kind }.map(\.id)
+                    if !ids.isEmpty { try await deleteEmbeddings(kind, ids: ids) }
+                }
+            }
+        } catch {
+            logger.warning(
+                "vectors sent with a checkpoint could not be taken out again",
+                metadata: ["id": "\(checkpoint.id)", "error": "\(VectorWriteFailure.message(of: error))"])
         }
     }
 
@@ -84,19 +109,12 @@ extension PostgresDocumentStore {
             // save may not write). The session row is updated only after they are in, so concurrent saves into
             // one session do not queue behind each other's vector write.
             let embeddings = vectors?.write.inserted(checkpoint, createdSession: sessionCreated ? newSession : nil) ?? []
-            vectors?.sent.embeddings.withLock { $0 = embeddings }
+            vectors?.sent.embeddings.withLock { $0 += embeddings }
             async let written: Void? = vectors?.write.upsertInserted(embeddings, rowsSaved: false)
             guard try await self.insertIfMissing(checkpoint, on: connection) else {
-                // A concurrent save of the same id won: return what it stored. This save's vector may have
-                // replaced that one's: it is taken out, with its record, so `memctx reindex` embeds the stored
-                // text again.
+                // A concurrent save of the same id won: return what it stored (the caller takes back the vector
+                // sent meanwhile when its text differs).
                 _ = try? await written
-                if let vectors, !embeddings.isEmpty {
-                    try? await vectors.write.remove(embeddings)
-                    try await connection.query(
-                        "DELETE FROM embedding_status WHERE kind = 'checkpoint' AND item_id = \(checkpoint.id.uuid)", logger: self.logger)
-                }
-                vectors?.sent.embeddings.withLock { $0 = [] }
                 guard let existing = try await self.checkpoint(checkpoint.id, on: connection) else {
                     throw ContextError(.conflict, "checkpoint \(checkpoint.id) was saved and erased concurrently")
                 }
@@ -203,7 +221,7 @@ extension PostgresDocumentStore {
     }
 }
 
-/// The vectors a save sent to the vector index (across the transaction's attempts).
+/// The vectors a save sent to the vector index, over every attempt of its transaction.
 private final class SentVectors: Sendable {
     let embeddings = Mutex<[ItemEmbedding]>([])
 }

@@ -48,7 +48,9 @@ extension PostgresDocumentStore {
             // When far more items are expected to hold every word than are ranked, rank the newest of them (as the
             // local store does): ranking costs about 5 µs an item, 200 ms for a query of two common words at
             // 100,000 patterns. Fewer than `limit` hits among them: every match is ranked.
-            if matchAll, let rows = statistics.window(for: terms, ranking: Self.rankedWindow),
+            // Not with a pattern type or session filter: the window counts every item, so it would mostly
+            // come out short and cost a query more.
+            if matchAll, patternType == nil, sessionID == nil, let rows = statistics.window(for: terms, ranking: Self.rankedWindow),
                 let cutoff = try await self.newest(table, rows: rows, project: project, on: connection)
             {
                 let newest = try await self.rank(search, createdSince: cutoff, on: connection)
@@ -72,8 +74,8 @@ extension PostgresDocumentStore {
         var limit: Int
     }
 
-    /// The created_at of the `rows`-th newest item of the table (of `project`, when given), or nil when there
-    /// are not that many. An index-only scan of the listing index.
+    /// The created_at of the item after the `rows` newest of the table (of `project`, when given), or nil when
+    /// there are not that many. An index-only scan of the listing index.
     private func newest(_ table: String, rows: Int, project: String?, on connection: PostgresConnection) async throws -> PostgresTime? {
         // `table` is a constant of `searchTarget`.
         try await self.rows(

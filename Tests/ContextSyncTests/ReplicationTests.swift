@@ -161,6 +161,26 @@ struct ReplicationTests {
         #expect(try await central.store.checkpoints(matching: CheckpointQuery(filter: ListFilter(scope: .all))).items.count == 1)
     }
 
+    @Test func aCheckpointWhoseVectorCannotBeWrittenIsChargedToTheVectorIndex() async throws {
+        let replica = try Replica(central: central, vectors: vectors)
+        try await replica.start()
+        let first = try await replica.service.saveCheckpoint(CheckpointDraft(description: "both services up"))
+        #expect(first.stored == .central)
+        // The checkpoint's push writes its vector inside the database call: ChromaDB's failure must not be
+        // taken for PostgreSQL's.
+        vectors.isDown = true
+        var draft = CheckpointDraft(description: "vector index away")
+        draft.sessionID = first.checkpoint.sessionID
+        let saved = try await replica.service.saveCheckpoint(draft)
+        #expect(saved.stored == .local)
+        let reason = replica.replicator.offlineReason ?? "online"
+        #expect(reason.hasPrefix("ChromaDB"), "\(reason)")
+        vectors.isDown = false
+        let report = await replica.replicator.sync()
+        #expect(report.pending == 0 && report.failed == 0, "\(report)")
+        #expect(vectors.ids(.checkpoint) == [first.checkpoint.id, saved.checkpoint.id])
+    }
+
     @Test func patternMergesOnSeveralMachinesAddUp() async throws {
         let first = try Replica(central: central, vectors: vectors)
         let second = try Replica(central: central, vectors: vectors)

@@ -270,6 +270,8 @@ struct PostgresServiceTests {
             await #expect(throws: ContextError.self) {
                 _ = try await service.saveCheckpoint(CheckpointDraft(description: "refused after its vector was written"))
             }
+            // The checkpoint's and its new session's vectors went in while the rows were written, and out again.
+            #expect(vectors.writes.upserted == 2 && vectors.writes.removed == 2)
             #expect(vectors.ids(.checkpoint).isEmpty && vectors.ids(.session).isEmpty)
             for table in ["checkpoints", "sessions", "embedding_status"] {
                 let rows = try await Self.count(table, in: store)
