@@ -20,7 +20,7 @@ struct CentralBenchCommand: AsyncParsableCommand {
             embedding model. Works in a schema and collections of its own (bench_<random>), dropped afterwards.
             Times saveCheckpoint (PostgreSQL write + embedding + ChromaDB upsert; the embedding reported alone
             too), then for each size in --sizes seeds that many patterns (vectors: random unit vectors), has
-            PostgreSQL ANALYZE them (as autovacuum does within a minute of a bulk insert) and times hybrid
+            PostgreSQL VACUUM ANALYZE them (as autovacuum does within a minute of a bulk insert) and times hybrid
             searchPatterns, and finally runs --concurrency requests at once (a mix of
             saveCheckpoint, listSessions, searchPatterns and getCheckpoint), counting errors. Use a release build:
               swift build -c release && eval "$(scripts/dev-services.sh start)" && .build/release/memctx bench central
@@ -126,9 +126,10 @@ struct CentralBenchCommand: AsyncParsableCommand {
                 }
             }
             try await StoreBenchCommand.seedVectors(store, semantic: semantic, project: "bench", generator: &generator)
-            // The planner's statistics, which autovacuum gathers within about a minute of a bulk insert.
-            try await store.analyze()
-            FileHandle.standardError.write(Data("  seeded \(size) patterns and vectors in \(Int(Date().timeIntervalSince(started))) s (then ANALYZE)\n".utf8))
+            // What autovacuum does within about a minute of a bulk insert: statistics, visibility, hint bits.
+            try await store.vacuumAnalyze()
+            FileHandle.standardError.write(
+                Data("  seeded \(size) patterns and vectors in \(Int(Date().timeIntervalSince(started))) s (then VACUUM ANALYZE)\n".utf8))
             try await StoreBenchCommand.measureHybrid(
                 service, semantic: semantic, size: size, queries: queries, words: words, generator: &generator)
         }

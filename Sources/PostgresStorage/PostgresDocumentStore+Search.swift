@@ -200,11 +200,12 @@ extension PostgresDocumentStore {
         return statistics
     }
 
-    /// Has PostgreSQL gather the planner's statistics of the searched tables now (after bulk writes, rather
-    /// than when autovacuum next gets to them), and reads them afresh for search.
-    package func analyze() async throws {
+    /// Has PostgreSQL vacuum the searched tables and gather their statistics now (after bulk writes, rather than
+    /// when autovacuum next gets to them: until then the first reads of fresh rows also set their hint bits),
+    /// and reads the statistics afresh for search.
+    package func vacuumAnalyze() async throws {
         try await withConnection("gathering statistics") { connection in
-            _ = try await connection.query("ANALYZE sessions, checkpoints, patterns", logger: self.logger)
+            _ = try await connection.query("VACUUM (ANALYZE) sessions, checkpoints, patterns", logger: self.logger)
         }
         commonTerms.withLock { $0 = [:] }
     }
