@@ -165,7 +165,7 @@ package struct ContextService: Sendable {
         do {
             return try await semantic.centralWrite(of: items, at: date)
         } catch {
-            let cause = (error as? ContextError)?.message ?? "\(error)"
+            let cause = VectorWriteFailure.message(of: error)
             throw ContextError(.backendUnavailable, "nothing was saved: its vector could not be computed: \(cause)", underlying: error)
         }
     }

@@ -46,10 +46,7 @@ package struct VectorWrite: Sendable {
             embeddings: embeddings,
             upsert: { try await index.upsert($0) },
             remove: { embeddings in
-                for kind in ItemKind.allCases {
-                    let ids = embeddings.filter { $0.kind == kind }.map(\.id)
-                    if !ids.isEmpty { try await index.remove(kind, ids: ids) }
-                }
+                for (kind, ids) in embeddings.idsByKind { try await index.remove(kind, ids: ids) }
             })
     }
 
@@ -100,5 +97,15 @@ package struct VectorWriteFailure: Error, CustomStringConvertible {
     package static func message(of error: any Error) -> String {
         if let failure = error as? VectorWriteFailure { return message(of: failure.underlying) }
         return (error as? ContextError)?.message ?? "\(error)"
+    }
+}
+
+extension [ItemEmbedding] {
+    /// The ids of the items, by kind (kinds without any left out).
+    package var idsByKind: [(kind: ItemKind, ids: [ItemID])] {
+        ItemKind.allCases.compactMap { kind in
+            let ids = filter { $0.kind == kind }.map(\.id)
+            return ids.isEmpty ? nil : (kind, ids)
+        }
     }
 }

@@ -482,8 +482,8 @@ package final class Replicator: Replication {
         }
         let embeddings = snapshot.embeddings
         guard !embeddings.isEmpty else { return }
-        let vectors = vectorWrite(embeddings)
-        try await vectors.upsert(embeddings)
+        let vectors = central.vectors
+        try await call(vectorService) { try await vectors.upsert(embeddings) }
         try await call(database) { try await store.saveEmbeddings(embeddings) }
     }
 

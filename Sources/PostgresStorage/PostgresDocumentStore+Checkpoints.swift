@@ -55,10 +55,7 @@ extension PostgresDocumentStore {
         do {
             try await vectors.remove(embeddings)
             if forgettingRecords {
-                for kind in ItemKind.allCases {
-                    let ids = embeddings.filter { $0.kind == kind }.map(\.id)
-                    if !ids.isEmpty { try await deleteEmbeddings(kind, ids: ids) }
-                }
+                for (kind, ids) in embeddings.idsByKind { try await deleteEmbeddings(kind, ids: ids) }
             }
         } catch {
             logger.warning(
