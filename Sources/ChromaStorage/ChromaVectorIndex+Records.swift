@@ -34,11 +34,12 @@ extension ChromaVectorIndex {
     ///
     /// A `where` filter makes ChromaDB leave its HNSW index for a filtered scan, which at 100,000 records costs
     /// hundreds of milliseconds even when nearly every record passes. So a filtered search first asks for the
-    /// nearest records without the filter and filters their metadata here; only when fewer than `limit` pass
-    /// (a small project in a shared collection) does it repeat the query with the filter. How many it asks for
-    /// follows the share that passed in recent queries of the kind (`limit` ÷ share, plus a margin; twice
-    /// `limit` before the first), since every record more costs ChromaDB time: a repository of one project asks
-    /// for about `limit` + 10.
+    /// nearest records without the filter and filters them here: by `admitting` (the rows' store) when given,
+    /// else by their metadata, which ChromaDB then sends with them at about twice the cost of the query. Only
+    /// when fewer than `limit` pass (a small project in a shared collection) does it repeat the query with the
+    /// filter. How many it asks for follows the share that passed in recent queries of the kind (`limit` ÷
+    /// share, plus a margin; twice `limit` before the first), since every record more costs ChromaDB time: a
+    /// repository of one project asks for about `limit` + 10.
     package func nearest(
         to vector: [Float], kind: ItemKind, filter: SearchFilter, limit: Int
     ) async throws -> [(id: ItemID, score: Float)] {
@@ -67,21 +68,22 @@ extension ChromaVectorIndex {
         return min(max(Int((expected * 1.15).rounded(.up)) + 10, limit), 1_000)
     }
 
-    /// One query. With `filteringHere`, metadata comes back and records that fail the filter are dropped;
-    /// `returned` is how many records ChromaDB gave back before that.
+    /// One query. With `filteringHere`, records that fail the filter are dropped (asking `admitting`, or
+    /// checking the metadata that then comes back); `returned` is how many records ChromaDB gave back before.
     private func query(
         _ vector: [Float], kind: ItemKind, limit: Int, where clause: ChromaAPI.Where?, filteringHere filter: SearchFilter?
     ) async throws -> (hits: [(id: ItemID, score: Float)], returned: Int) {
+        let byMetadata = filter != nil && admitting == nil
         let query = ChromaAPI.Query(
             queryEmbeddings: [vector], nResults: limit, where: clause,
-            include: filter == nil ? [.distances] : [.distances, .metadatas])
+            include: byMetadata ? [.distances, .metadatas] : [.distances])
         let result = try await withCollection(kind) { collection in
             try await client.post(client.recordRoute(collection, "query"), query, as: ChromaAPI.QueryResult.self)
         }
         let ids = result.ids.first ?? []
         let distances = result.distances?.first ?? []
         let metadatas = result.metadatas?.first
-        guard distances.count == ids.count, filter == nil || metadatas?.count == ids.count else {
+        guard distances.count == ids.count, !byMetadata || metadatas?.count == ids.count else {
             throw ContextError(
                 .backendUnavailable, "ChromaDB at \(configuration.endpoint) answered a query without distances or metadata")
         }
@@ -89,8 +91,12 @@ extension ChromaVectorIndex {
         for (index, (text, distance)) in zip(ids, distances).enumerated() {
             // Records that are not ours (no UUID id) or without a distance are skipped.
             guard let id = ItemID(text), let distance else { continue }
-            if let filter, !Self.matches(metadatas?[index] ?? nil, filter) { continue }
+            if byMetadata, let filter, !Self.matches(metadatas?[index] ?? nil, filter) { continue }
             hits.append((id, 1 - distance))
+        }
+        if let filter, let admitting, !byMetadata {
+            let admitted = try await admitting(kind, hits.map(\.id), filter)
+            hits.removeAll { !admitted.contains($0.id) }
         }
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
         return (hits, ids.count)

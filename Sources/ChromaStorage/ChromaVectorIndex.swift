@@ -1,4 +1,4 @@
-import ContextCore
+package import ContextCore
 import Synchronization
 
 /// The central repository's `VectorIndex`: one ChromaDB collection per item kind (`sessions_embeddings`,
@@ -22,17 +22,26 @@ package final class ChromaVectorIndex: VectorIndex {
     private let collectionIDs = Mutex<[ItemKind: String]>([:])
     /// The share of an unfiltered query's records that passed the filter lately, by kind (see `nearest`).
     let passRates = Mutex<[ItemKind: Double]>([:])
+    /// Which of the given items pass a search filter, asked of the store that holds their rows; nil: the
+    /// records' own metadata is fetched and checked instead (see `nearest`).
+    let admitting: Admitting?
 
-    /// An index over URLSession; nothing is sent until the first call.
-    package convenience init(configuration: ChromaConfiguration) {
+    /// Which of these items of a kind pass the filter (ids without a row are left out).
+    package typealias Admitting = @Sendable (ItemKind, [ItemID], SearchFilter) async throws -> Set<ItemID>
+
+    /// An index over URLSession; nothing is sent until the first call. With `admitting`, filtered searches
+    /// check the filter there rather than on metadata fetched from ChromaDB.
+    package convenience init(configuration: ChromaConfiguration, admitting: Admitting? = nil) {
         self.init(
-            configuration: configuration, transport: URLSessionTransport(requestTimeout: configuration.requestTimeout))
+            configuration: configuration, transport: URLSessionTransport(requestTimeout: configuration.requestTimeout),
+            admitting: admitting)
     }
 
     /// An index over `transport` (tests replay canned responses through it).
-    init(configuration: ChromaConfiguration, transport: any HTTPTransport) {
+    init(configuration: ChromaConfiguration, transport: any HTTPTransport, admitting: Admitting? = nil) {
         self.configuration = configuration
         self.client = ChromaHTTPClient(configuration: configuration, transport: transport)
+        self.admitting = admitting
     }
 
     // MARK: Preparation

@@ -19,7 +19,7 @@ struct CentralBenchCommand: AsyncParsableCommand {
             Needs MEMCTX_DATABASE_URL and MEMCTX_CHROMA_URL (scripts/dev-services.sh start prints them) and the
             embedding model. Works in a schema and collections of its own (bench_<random>), dropped afterwards.
             Times saveCheckpoint (PostgreSQL write + embedding + ChromaDB upsert; the embedding reported alone
-            too), then for each size in --sizes seeds that many patterns (vectors: random unit vectors), has
+            too, and after each save one ChromaDB upsert alone: the floor the save cannot go under), then for each size in --sizes seeds that many patterns (vectors: random unit vectors), has
             PostgreSQL VACUUM ANALYZE them (as autovacuum does within a minute of a bulk insert) and times hybrid
             searchPatterns, and finally runs --concurrency requests at once (a mix of
             saveCheckpoint, listSessions, searchPatterns and getCheckpoint), counting errors. Use a release build:
@@ -94,18 +94,29 @@ struct CentralBenchCommand: AsyncParsableCommand {
         var index = 0
         var embedding: [UInt64] = []
         var withoutEmbedding: [UInt64] = []
-        let total = try await BenchmarkFigures.measure(checkpoints) {
+        var upsertAlone: [UInt64] = []
+        var total: [UInt64] = []
+        for _ in 0..<checkpoints {
             let draft = StoreBenchCommand.checkpointDraft(words, session: session, index: index, &generator)
             let before = embedder.total
             let elapsed = try await BenchmarkFigures.elapsed { _ = try await service.saveCheckpoint(draft) }
             let embedded = embedder.total - before
+            total.append(elapsed)
             embedding.append(embedded)
             withoutEmbedding.append(elapsed - min(elapsed, embedded))
             index += 1
+            // The floor, alternating with the saves so both see the same moment: one vector upserted as a save
+            // sends it, without PostgreSQL.
+            let record = ItemEmbedding(
+                kind: .checkpoint, id: service.makeID(at: Date()), model: semantic.modelID,
+                vector: StoreBenchCommand.unitVector(&generator), createdAt: Date(), project: "bench", sessionID: session,
+                privacyLevel: .team)
+            upsertAlone.append(try await BenchmarkFigures.elapsed { try await central.vectors.upsert([record]) })
         }
         print(BenchmarkFigures.line("saveCheckpoint central (\(checkpoints) calls, embedding included)", total))
         print(BenchmarkFigures.line("  of which the embedding", embedding))
         print(BenchmarkFigures.line("  excluding the embedding (PostgreSQL + ChromaDB)", withoutEmbedding))
+        print(BenchmarkFigures.line("  ChromaDB's upsert of one vector alone (after each save)", upsertAlone))
         try await measureReplica(central, embedder: embedder, words: words, generator: &generator)
 
         var seeded = 0

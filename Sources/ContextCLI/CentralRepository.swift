@@ -29,7 +29,12 @@ struct CentralRepository: Sendable {
         }
         var chroma = ChromaConfiguration(url: url, token: environment.chromaToken)
         if let prefix = environment.chromaPrefix { chroma.collectionPrefix = prefix }
-        vectors = ChromaVectorIndex(configuration: chroma)
+        // Filtered searches check the filter on the rows (one indexed PostgreSQL query) rather than on metadata
+        // ChromaDB would fetch with each record.
+        let rows = store
+        vectors = ChromaVectorIndex(configuration: chroma) { kind, ids, filter in
+            try await rows.admitted(kind, ids: ids, filter: filter)
+        }
     }
 
     /// Migrates PostgreSQL and creates the ChromaDB collections (both idempotent). Needs `store.run()` running.

@@ -162,13 +162,18 @@ struct StoreBenchCommand: AsyncParsableCommand {
             let ids = try await store.itemsWithoutEmbedding(.pattern, model: semantic.modelID, limit: 500)
             guard !ids.isEmpty else { break }
             let vectors = ids.map { id -> ItemEmbedding in
-                var vector = (0..<384).map { _ in Float(Double(generator.next() % 2_000_001) / 1_000_000 - 1) }
-                let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                vector = vector.map { $0 / norm }
-                return ItemEmbedding(kind: .pattern, id: id, model: semantic.modelID, vector: vector, createdAt: Date(), project: project)
+                ItemEmbedding(
+                    kind: .pattern, id: id, model: semantic.modelID, vector: unitVector(&generator), createdAt: Date(), project: project)
             }
             try await semantic.record(vectors)
         }
+    }
+
+    /// A random 384-dimension unit vector.
+    static func unitVector(_ generator: inout SplitMix) -> [Float] {
+        let vector = (0..<384).map { _ in Float(Double(generator.next() % 2_000_001) / 1_000_000 - 1) }
+        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return vector.map { $0 / norm }
     }
 
     static func measureHybrid(

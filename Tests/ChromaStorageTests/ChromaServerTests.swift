@@ -1,6 +1,7 @@
 import ContextCore
 import ContextTesting
 import Foundation
+import Synchronization
 import Testing
 
 @testable import ChromaStorage
@@ -22,11 +23,12 @@ enum ChromaServer {
     /// Runs `body` with a prepared index on fresh collections, and drops them afterwards.
     static func withIndex(
         _ configure: (inout ChromaConfiguration) -> Void = { _ in },
+        admitting: ChromaVectorIndex.Admitting? = nil,
         _ body: (ChromaVectorIndex) async throws -> Void
     ) async throws {
         var configuration = configuration()
         configure(&configuration)
-        let index = ChromaVectorIndex(configuration: configuration)
+        let index = ChromaVectorIndex(configuration: configuration, admitting: admitting)
         try await index.prepare()
         do {
             try await body(index)
@@ -85,8 +87,22 @@ struct ChromaServerTests {
         try await first.dropCollections()
     }
 
-    @Test func nearestFiltersByProjectTypeAndSessionAndScoresByCosine() async throws {
-        try await ChromaServer.withIndex { index in
+    /// The filter checked on ChromaDB's metadata, then by `admitting` (here the rows are the embeddings
+    /// themselves, with the store's rule: a pattern type only for patterns, a session only for checkpoints).
+    @Test(arguments: [false, true])
+    func nearestFiltersByProjectTypeAndSessionAndScoresByCosine(checkingRows: Bool) async throws {
+        let rows = Mutex<[ItemID: ItemEmbedding]>([:])
+        let admitting: ChromaVectorIndex.Admitting = { kind, ids, filter in
+            let known = rows.withLock { $0 }
+            return Set(ids.filter { id in
+                guard let row = known[id], row.kind == kind else { return false }
+                if case .only(let project) = filter.scope, row.project != project { return false }
+                if let type = filter.patternType, row.patternType != type { return false }
+                if let session = filter.sessionID, row.sessionID != session { return false }
+                return true
+            })
+        }
+        try await ChromaServer.withIndex(admitting: checkingRows ? admitting : nil) { index in
             let session = id(900)
             let patterns = [
                 embedding(.pattern, 1, "retry the flaky database migration with backoff", patternType: .workflow),
@@ -102,6 +118,7 @@ struct ChromaServerTests {
                 embedding(.checkpoint, 12, "database migration rolled back", sessionID: id(901)),
             ]
             try await index.upsert(patterns + checkpoints)
+            rows.withLock { rows in for row in patterns + checkpoints { rows[row.id] = row } }
             // Distinct scores (words in common / lengths differ), so the top two are well defined.
             let query = Self.embedder.vector("database migration")
 

@@ -262,6 +262,39 @@ struct ChromaVectorIndexTests {
         #expect(transport.recordRequests.filter { $0.path.hasSuffix("/query") }.count == 1)
     }
 
+    @Test func withAdmittingTheFilterIsCheckedThereAndNoMetadataIsFetched() async throws {
+        let ids = (1...3).map { "018f3a00-0000-7000-8000-00000000000\($0)" }
+        let transport = CannedTransport { request in
+            guard request.path.hasSuffix("/query") else { return nil }
+            return .json(200, #"{"ids":[["\#(ids[0])","\#(ids[1])","\#(ids[2])"]],"distances":[[0.1,0.2,0.3]]}"#)
+        }
+        let asked = Mutex<[(ItemKind, [String], SearchFilter)]>([])
+        let index = ChromaVectorIndex(configuration: configuration(), transport: transport) { kind, candidates, filter in
+            asked.withLock { $0.append((kind, candidates.map(\.description), filter)) }
+            return [ItemID(ids[0])!, ItemID(ids[2])!]
+        }
+        try await index.prepare()
+        let filter = SearchFilter(scope: .only("alpha"), patternType: .workflow)
+        let hits = try await index.nearest(to: [1, 0, 0], kind: .pattern, filter: filter, limit: 2)
+        #expect(hits.map(\.id.description) == [ids[0], ids[2]])
+        let queries = transport.recordRequests.filter { $0.path.hasSuffix("/query") }
+        #expect(queries.map(\.bodyText) == [#"{"include":["distances"],"n_results":64,"query_embeddings":[[1,0,0]]}"#])
+        let calls = asked.withLock { $0 }
+        #expect(calls.count == 1)
+        #expect(calls.first?.0 == .pattern && calls.first?.1 == ids && calls.first?.2 == filter)
+
+        // Without a filter nothing is asked; a failing check fails the search.
+        _ = try await index.nearest(to: [1, 0, 0], kind: .pattern, filter: SearchFilter(scope: .all), limit: 2)
+        #expect(asked.withLock { $0.count } == 1)
+        let failing = ChromaVectorIndex(configuration: configuration(), transport: transport) { _, _, _ in
+            throw ContextError(.backendUnavailable, "PostgreSQL at db:5432 is unreachable")
+        }
+        try await failing.prepare()
+        await #expect(throws: ContextError.self) {
+            try await failing.nearest(to: [1, 0, 0], kind: .pattern, filter: filter, limit: 2)
+        }
+    }
+
     @Test func unfilteredQueriesAskForAsManyAsRecentPassRatesNeed() async throws {
         // Before any query: twice the limit (at least 64). Then limit ÷ share passed, plus a margin.
         #expect(ChromaVectorIndex.overfetch(limit: 60, passRate: nil) == 120)

@@ -237,6 +237,47 @@ struct PostgresDocumentStoreTests {
         }
     }
 
+    @Test func admittedJudgesSearchFiltersByTheRows() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            let alpha = service(store, "alpha", nil)
+            let beta = service(store, "beta", nil)
+            let first = try await alpha.saveCheckpoint(CheckpointDraft(description: "first session's"))
+            let second = try await alpha.saveCheckpoint(CheckpointDraft(description: "second session's"))
+            let elsewhere = try await beta.saveCheckpoint(CheckpointDraft(description: "beta's"))
+            let code = try await alpha.savePattern(PatternDraft(patternType: .code, name: "Use guard let early")).pattern.id
+            let error = try await alpha.savePattern(PatternDraft(patternType: .error, name: "Handle EPIPE")).pattern.id
+            let betaCode = try await beta.savePattern(PatternDraft(patternType: .code, name: "Beta code")).pattern.id
+            let missing = ItemID("0192f0c1-7e2a-7cc3-9f51-4a4b2d1e8f99")!
+            let sessions = [first.checkpoint.sessionID, second.checkpoint.sessionID, elsewhere.checkpoint.sessionID, missing]
+            let checkpoints = [first.checkpoint.id, second.checkpoint.id, elsewhere.checkpoint.id, missing]
+            let patterns = [code, error, betaCode, missing]
+
+            #expect(try await store.admitted(.session, ids: sessions, filter: SearchFilter(scope: .all)) == Set(sessions.dropLast()))
+            #expect(
+                try await store.admitted(.session, ids: sessions, filter: SearchFilter(scope: .only("alpha")))
+                    == [first.checkpoint.sessionID, second.checkpoint.sessionID])
+            // Only checkpoints have a session, only patterns a type: other kinds pass no such filter.
+            #expect(
+                try await store.admitted(.session, ids: sessions, filter: SearchFilter(scope: .all, sessionID: sessions[0])).isEmpty)
+            #expect(
+                try await store.admitted(.checkpoint, ids: checkpoints, filter: SearchFilter(scope: .all, patternType: .code)).isEmpty)
+            #expect(
+                try await store.admitted(.pattern, ids: patterns, filter: SearchFilter(scope: .all, sessionID: sessions[0])).isEmpty)
+            #expect(
+                try await store.admitted(.checkpoint, ids: checkpoints, filter: SearchFilter(scope: .only("alpha")))
+                    == [first.checkpoint.id, second.checkpoint.id])
+            #expect(
+                try await store.admitted(
+                    .checkpoint, ids: checkpoints, filter: SearchFilter(scope: .only("alpha"), sessionID: second.checkpoint.sessionID))
+                    == [second.checkpoint.id])
+            #expect(
+                try await store.admitted(.pattern, ids: patterns, filter: SearchFilter(scope: .all, patternType: .code)) == [code, betaCode])
+            #expect(
+                try await store.admitted(.pattern, ids: patterns, filter: SearchFilter(scope: .only("beta"), patternType: .code)) == [betaCode])
+            #expect(try await store.admitted(.pattern, ids: [], filter: SearchFilter(scope: .all)).isEmpty)
+        }
+    }
+
     @Test func softDeleteHidesFromListsButKeepsTheRow() async throws {
         try await PostgresTestDatabase.withStore { store in
             let service = service(store, "alpha", nil)
