@@ -19,8 +19,9 @@ struct CentralBenchCommand: AsyncParsableCommand {
             Needs MEMCTX_DATABASE_URL and MEMCTX_CHROMA_URL (scripts/dev-services.sh start prints them) and the
             embedding model. Works in a schema and collections of its own (bench_<random>), dropped afterwards.
             Times saveCheckpoint (PostgreSQL write + embedding + ChromaDB upsert; the embedding reported alone
-            too, and after each save one ChromaDB upsert alone: the floor the save cannot go under), then for each size in --sizes seeds that many patterns (vectors: random unit vectors), has
-            PostgreSQL VACUUM ANALYZE them (as autovacuum does within a minute of a bulk insert) and times hybrid
+            too, and after each save one ChromaDB upsert alone: the floor the save cannot go under), then for
+            each size in --sizes seeds that many patterns (vectors: random unit vectors), has PostgreSQL
+            VACUUM ANALYZE them (as autovacuum does within a minute of a bulk insert) and times hybrid
             searchPatterns, and finally runs --concurrency requests at once (a mix of
             saveCheckpoint, listSessions, searchPatterns and getCheckpoint), counting errors. Use a release build:
               swift build -c release && eval "$(scripts/dev-services.sh start)" && .build/release/memctx bench central
