@@ -136,11 +136,19 @@ let package = Package(
             path: "Sources/CBLAS",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // The encoder's dense layers for a few rows (a search query) in C with AVX2/FMA, chosen at run time.
+        // Optimised in debug builds too, like SentenceEmbedding: at -O0 its intrinsics would crawl.
+        .target(
+            name: "CKernels",
+            path: "Sources/CKernels",
+            cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]
+        ),
 
         .target(
             name: "SentenceEmbedding",
             dependencies: [
                 "CBLAS",
+                "CKernels",
                 "ContextCore",
             ],
             // Optimised in debug builds too: the encoder's element-wise SIMD kernels are ~50× slower at -Onone,
@@ -150,6 +158,7 @@ let package = Package(
         .testTarget(
             name: "SentenceEmbeddingTests",
             dependencies: [
+                "CKernels",
                 "ContextCore",
                 "SentenceEmbedding",
             ],

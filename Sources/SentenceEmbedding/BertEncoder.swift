@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 package import Foundation
 
 /// The shape of a BERT encoder, read from the model's `config.json`.
@@ -183,6 +184,10 @@ final class BertEncoder: @unchecked Sendable {
         } else {
             VectorKernels.broadcast(layer.bias, into: output, rows: rows, width: layer.outputs)
         }
+        if rows <= Self.fewRows, Self.fewRowsKernel {
+            memctx_dense_few_rows(Int32(rows), Int32(layer.inputs), Int32(layer.outputs), input, layer.weight, output)
+            return
+        }
         OpenBLAS.loaded.sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans,
             Int32(rows), Int32(layer.outputs), Int32(layer.inputs),
@@ -190,6 +195,15 @@ final class BertEncoder: @unchecked Sendable {
             1, output, Int32(layer.outputs)
         )
     }
+
+    /// Up to this many rows (tokens in the batch, the batches OpenBLAS would run on one thread), dense layers
+    /// run `memctx_dense_few_rows` (CKernels) rather than OpenBLAS: a GEMM packs the 42 MB of weights before
+    /// using them, which for a short query costs more than the arithmetic; the kernel streams them once
+    /// (docs/performance.md). Longer batches are the GEMM's, on every core.
+    static let fewRows = SentenceEmbeddingModel.multithreadingThreshold - 1
+
+    /// Whether the CPU has the kernel's instructions (AVX2 and FMA); without them every product is OpenBLAS's.
+    static let fewRowsKernel = memctx_dense_few_rows_available()
 
     /// Multi-head self-attention of one sentence: per head, softmax(QKᵀ/√d)·V into its slice of `output`.
     private func attention(
