@@ -94,7 +94,7 @@ extension ChromaVectorIndex {
             if byMetadata, let filter, !Self.matches(metadatas?[index] ?? nil, filter) { continue }
             hits.append((id, 1 - distance))
         }
-        if let filter, let admitting, !byMetadata {
+        if let filter, let admitting {
             let admitted = try await admitting(kind, hits.map(\.id), filter)
             hits.removeAll { !admitted.contains($0.id) }
         }
