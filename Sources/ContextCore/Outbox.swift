@@ -90,8 +90,8 @@ package protocol LocalReplica: DocumentStore {
     /// Whether a change waits (one that keeps failing for another reason than reachability does not count).
     func hasPendingChanges() async throws -> Bool
     /// What pushing `item` needs, read in one snapshot (see `PushSnapshot`); the vectors are those by `model`
-    /// (none when nil), and a pattern's `laterDelta` counts the merges queued after `sequence`.
-    func pushSnapshot(of item: ItemReference, queuedAfter sequence: Int64, model: String?) async throws -> PushSnapshot
+    /// (none when nil), and a pattern's `otherDelta` counts the merges queued for it other than change `sequence`.
+    func pushSnapshot(of item: ItemReference, change sequence: Int64, model: String?) async throws -> PushSnapshot
     /// This database's id among the central repository's replicas: made once, the same for every process.
     func replicaID() async throws -> String
     /// The stored vectors of these items by `model`, with their metadata.
@@ -110,8 +110,10 @@ package struct PushSnapshot: Sendable {
     package var item: FoundItem?
     /// A checkpoint's session, created centrally with it when missing there.
     package var session: Session?
-    /// For a pattern, the frequency that merges queued after this change add to it (they push their own share).
-    package var laterDelta = 0
+    /// For a pattern, the frequency that the merges still queued for it, other than this change, add to it.
+    /// Each pushes its own share, earlier ones included (another process may push them after this one), so a
+    /// push that creates the pattern centrally counts none of them.
+    package var otherDelta = 0
     /// The item's privacy audit rows, oldest first.
     package var audits: [PrivacyAudit] = []
     /// The item's vectors by the model asked for.
@@ -124,7 +126,8 @@ package struct PushSnapshot: Sendable {
 package protocol CentralReplica: DocumentStore {
     /// Applies a pattern change from a replica once (`changeKey` is remembered): the pattern's fields when
     /// they are newer than the stored ones, and `frequencyDelta` added to its frequency. A pattern the
-    /// repository lacks is inserted with `frequency` as given.
+    /// repository lacks is inserted with `frequency` as given (which counts no merge still queued but this
+    /// one); if another replica's push inserts it meanwhile, this one adds `frequencyDelta` to that.
     func replicatePattern(_ pattern: Pattern, frequencyDelta: Int, changeKey: String) async throws
     /// Adds the privacy audit rows of a pushed item that it does not hold yet (the same item, kind, level,
     /// time and counts), so pushing twice writes them once.

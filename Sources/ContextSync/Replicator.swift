@@ -420,7 +420,7 @@ package final class Replicator: Replication {
         case (_, .purge):
             break
         case (_, .upsert):
-            let snapshot = try await local.pushSnapshot(of: change.item, queuedAfter: change.sequence, model: modelID)
+            let snapshot = try await local.pushSnapshot(of: change.item, change: change.sequence, model: modelID)
             switch snapshot.item {
             case nil:
                 return  // gone here since it was queued (erased): nothing to push
@@ -447,8 +447,11 @@ package final class Replicator: Replication {
                     }
                 }
             case .pattern(var pattern)?:
-                // Merges queued after this change add their own share when they are pushed.
-                pattern.frequency = max(1, pattern.frequency - snapshot.laterDelta)
+                // The other merges still queued add their own share when they are pushed (earlier ones too:
+                // another process may have claimed them and push them after this one). What is left is what
+                // the central repository has of the pattern's frequency once this change is in, should this
+                // push be the one that creates it there.
+                pattern.frequency = max(1, pattern.frequency - snapshot.otherDelta)
                 let key = "\(try await replicaID()):\(change.sequence)"
                 let toSend = pattern
                 try await pushItem(snapshot) {

@@ -2,7 +2,8 @@ package import ContextCore
 package import Foundation
 import PostgresNIO
 
-// SQL text spliced in with `unescaped:` is a column list of `PostgresRows` (constants); every value is bound.
+// SQL text spliced in with `unescaped:` is a column list of `PostgresRows` or a conflict clause below (constants);
+// every value is bound.
 extension PostgresDocumentStore {
     package func savePattern(_ pattern: Pattern, audit: PrivacyAudit?) async throws {
         try await withTransaction("saving a pattern") { connection in
@@ -15,7 +16,30 @@ extension PostgresDocumentStore {
 
     /// Inserts the pattern or replaces every field of the one with its id.
     func upsert(_ pattern: Pattern, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await write(pattern, onConflict: Self.replacingEveryField, on: connection)
+    }
+
+    /// What `write` does when a pattern of that id is there: replace its fields, or keep it (`DO NOTHING`,
+    /// and no row returned).
+    private static let replacingEveryField = """
+        DO UPDATE SET
+            project = excluded.project, pattern_type = excluded.pattern_type, name = excluded.name,
+            description = excluded.description, template = excluded.template,
+            pattern_json = excluded.pattern_json, confidence = excluded.confidence,
+            quality_score = excluded.quality_score, frequency = excluded.frequency,
+            reuse_count = excluded.reuse_count, success_rate = excluded.success_rate,
+            source_session_id = excluded.source_session_id, parent_pattern_id = excluded.parent_pattern_id,
+            version = excluded.version, is_latest = excluded.is_latest, deprecated = excluded.deprecated,
+            privacy_level = excluded.privacy_level, updated_at = excluded.updated_at,
+            last_used_at = excluded.last_used_at
+        """
+    private static let keepingTheStoredOne = "DO NOTHING"
+
+    /// Inserts the pattern; `onConflict` (one of the constants above) says what happens to one of that id.
+    /// Returns whether a row was written.
+    @discardableResult
+    private func write(_ pattern: Pattern, onConflict: String, on connection: PostgresConnection) async throws -> Bool {
+        let written = try await connection.query(
             """
             INSERT INTO patterns (
                 id, project, pattern_type, name, description, template, pattern_json, confidence,
@@ -30,19 +54,12 @@ extension PostgresDocumentStore {
                 \(pattern.version), \(pattern.isLatest), \(pattern.deprecated), \(pattern.privacyLevel.rawValue),
                 \(PostgresTime(pattern.createdAt)), \(PostgresTime(pattern.updatedAt)),
                 \(pattern.lastUsedAt.map(PostgresTime.init)))
-            ON CONFLICT (id) DO UPDATE SET
-                project = excluded.project, pattern_type = excluded.pattern_type, name = excluded.name,
-                description = excluded.description, template = excluded.template,
-                pattern_json = excluded.pattern_json, confidence = excluded.confidence,
-                quality_score = excluded.quality_score, frequency = excluded.frequency,
-                reuse_count = excluded.reuse_count, success_rate = excluded.success_rate,
-                source_session_id = excluded.source_session_id, parent_pattern_id = excluded.parent_pattern_id,
-                version = excluded.version, is_latest = excluded.is_latest, deprecated = excluded.deprecated,
-                privacy_level = excluded.privacy_level, updated_at = excluded.updated_at,
-                last_used_at = excluded.last_used_at
+            ON CONFLICT (id) \(unescaped: onConflict)
+            RETURNING 1
             """,
             logger: logger
-        )
+        ).collect()
+        return !written.isEmpty
     }
 
     package func replicatePattern(_ pattern: Pattern, frequencyDelta: Int, changeKey: String) async throws {
@@ -53,17 +70,27 @@ extension PostgresDocumentStore {
             ).collect()
             // Applied before (the replica crashed before it could forget the change): nothing more to do.
             guard !fresh.isEmpty else { return }
-            let current = try await connection.query(
-                "SELECT frequency, updated_at FROM patterns WHERE id = \(pattern.id.uuid) FOR UPDATE",
-                logger: self.logger
-            ).collect().first.map { row in
-                let reader = RowReader(row)
-                return (try reader("frequency", as: Int.self), try reader.date("updated_at"))
+            let stored = { @Sendable () async throws -> (Int, Date)? in
+                try await connection.query(
+                    "SELECT frequency, updated_at FROM patterns WHERE id = \(pattern.id.uuid) FOR UPDATE",
+                    logger: self.logger
+                ).collect().first.map { row in
+                    let reader = RowReader(row)
+                    return (try reader("frequency", as: Int.self), try reader.date("updated_at"))
+                }
+            }
+            var current = try await stored()
+            if current == nil {
+                // Not there: this push creates it, unless another replica's push of the same pattern got in
+                // first (its insert waited for, then kept). Then this change's share is added to that one.
+                if try await self.write(pattern, onConflict: Self.keepingTheStoredOne, on: connection) {
+                    try await self.replaceTags(pattern.tags, ofPattern: pattern.id, on: connection)
+                    return
+                }
+                current = try await stored()
             }
             guard let (frequency, updatedAt) = current else {
-                try await self.upsert(pattern, on: connection)
-                try await self.replaceTags(pattern.tags, ofPattern: pattern.id, on: connection)
-                return
+                throw ContextError(.conflict, "pattern \(pattern.id) was inserted and removed concurrently")
             }
             // Merges made elsewhere add up; the fields follow the newest version (last writer wins).
             var merged = pattern

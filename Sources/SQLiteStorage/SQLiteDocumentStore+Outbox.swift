@@ -214,7 +214,7 @@ extension SQLiteDocumentStore {
         }
     }
 
-    package func pushSnapshot(of item: ItemReference, queuedAfter sequence: Int64, model: String?) async throws
+    package func pushSnapshot(of item: ItemReference, change sequence: Int64, model: String?) async throws
         -> PushSnapshot
     {
         try await database.read { db in
@@ -224,10 +224,10 @@ extension SQLiteDocumentStore {
             case .checkpoint(let checkpoint)?:
                 snapshot.session = try Self.fetchSessions(db, where: "s.id = ?", [checkpoint.sessionID.description]).first
             case .pattern?:
-                snapshot.laterDelta =
+                snapshot.otherDelta =
                     try Int.fetchOne(
                         db,
-                        sql: "SELECT coalesce(sum(frequency_delta), 0) FROM outbox WHERE item_kind = 'pattern' AND item_id = ? AND id > ?",
+                        sql: "SELECT coalesce(sum(frequency_delta), 0) FROM outbox WHERE item_kind = 'pattern' AND item_id = ? AND id <> ?",
                         arguments: [id, sequence]
                     ) ?? 0
             case .session?: break

@@ -230,6 +230,31 @@ struct ReplicationTests {
         #expect(try await central.store.pattern(id: pattern.id, touch: nil)?.frequency == 2)
     }
 
+    @Test func mergesPushedInAnyOrderAddUp() async throws {
+        let local = try SQLiteDocumentStore(recordsChanges: true)
+        let replica = try Replica(central: central, vectors: vectors, local: local)
+        try await replica.start()
+        central.isDown = true
+        var draft = PatternDraft(patternType: .code, name: "Paginate with keyset cursors")
+        draft.template = "WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC"
+        let pattern = try await replica.service.savePattern(draft).pattern
+        #expect(try await replica.service.savePattern(draft).action == .merged)
+        #expect(try await replica.service.savePattern(draft).action == .merged)
+        central.isDown = false
+        // Another process sharing the database holds the creation and the first merge (pid 1 never ends), so
+        // the second merge is pushed first and creates the pattern centrally.
+        let held = try await local.claimChanges(owner: "1-elsewhere", limit: 2, lease: .seconds(600), items: nil)
+        #expect(held.map(\.frequencyDelta) == [0, 1])
+        var report = await replica.replicator.sync()
+        #expect(report.pushed == 1 && report.pending == 2, "\(report)")
+        #expect(try await central.store.pattern(id: pattern.id, touch: nil)?.frequency == 2)
+        // Then the other process pushes what it held: each adds its own share, once.
+        try await local.releaseClaims(owner: "1-elsewhere")
+        report = await replica.replicator.sync()
+        #expect(report.pushed == 2 && report.pending == 0, "\(report)")
+        #expect(try await central.store.pattern(id: pattern.id, touch: nil)?.frequency == 3)
+    }
+
     @Test func aPurgeWinsOverChangesQueuedAnywhere() async throws {
         let first = try Replica(central: central, vectors: vectors)
         let second = try Replica(central: central, vectors: vectors)

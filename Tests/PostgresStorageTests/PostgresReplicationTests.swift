@@ -1,7 +1,8 @@
 import ContextCore
 import Foundation
-import PostgresStorage
 import Testing
+
+@testable import PostgresStorage
 
 /// The rules the central repository applies to changes replayed from local replicas (docs/sync.md).
 @Suite("PostgreSQL replication rules", .postgresServer)
@@ -82,6 +83,41 @@ struct PostgresReplicationTests {
             let stored = try #require(try await store.pattern(id: pattern.id, touch: nil))
             #expect(stored.frequency == 6)
             #expect(stored.template == "newest template")
+        }
+    }
+
+    @Test func twoPushesCreatingOnePatternAtOnceAddUp() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            // The creation and a merge, queued on one machine and pushed by two of its processes at once: each
+            // sends what the pattern is with its own change in (1 base + 1 merge for the merge's push).
+            let created = Pattern(id: Self.newID(), project: "alpha", patternType: .code, name: "Keyset", at: Self.start)
+            let merged = { var pattern = created; pattern.frequency = 2; return pattern }()
+            // The merge's push has inserted the pattern and not committed yet ...
+            let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let first = Task {
+                try await store.withTransaction("the merge's push") { connection in
+                    try await store.upsert(merged, on: connection)
+                    insertedSignal.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in inserted { break }
+            // ... when the creation's push finds it missing and inserts too, which waits for the first.
+            let second = Task { try await store.replicatePattern(created, frequencyDelta: 0, changeKey: "replica-a:1") }
+            for _ in 0..<200 {
+                let waiting = try await store.fetchStrings(
+                    unsafeSQL: """
+                        SELECT count(*)::text FROM pg_stat_activity
+                        WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO patterns%'
+                        """)
+                if waiting != ["0"] { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            releaseSignal.finish()
+            try await first.value
+            try await second.value
+            #expect(try await store.pattern(id: created.id, touch: nil)?.frequency == 2)
         }
     }
 }
