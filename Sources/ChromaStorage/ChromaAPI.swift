@@ -110,9 +110,11 @@ enum ChromaAPI {
         var embeddings: [[Float]]?
     }
 
-    /// `POST …/collections/{uuid}/delete` → `{"deleted": n}` (n counts the ids sent, even unknown ones).
+    /// `POST …/collections/{uuid}/delete` → `{"deleted": n}` (n counts the ids sent, even unknown ones): by
+    /// ids, or every record whose metadata matches `where`.
     struct Delete: Encodable, Hashable {
-        var ids: [String]
+        var ids: [String]?
+        var `where`: Where?
     }
 
     enum Include: String, Codable, Hashable {

@@ -142,6 +142,14 @@ extension ChromaVectorIndex {
         }
     }
 
+    /// Deletes every checkpoint vector whose metadata names the session.
+    package func removeCheckpoints(ofSession session: ItemID) async throws {
+        let request = ChromaAPI.Delete(where: .equals(ChromaAPI.MetadataKey.sessionID, .string(session.description)))
+        try await withCollection(.checkpoint) { collection in
+            try await client.post(client.recordRoute(collection, "delete"), request)
+        }
+    }
+
     /// How many vectors of `kind` the collection holds.
     package func count(_ kind: ItemKind) async throws -> Int {
         try await withCollection(kind) { collection in

@@ -197,7 +197,7 @@ extension ContextService {
         else { throw .notFound("session", id) }
         if purge {
             let checkpointIDs = semantic == nil ? [] : try await checkpointIDs(ofSession: session)
-            if let semantic, semantic.central != nil {
+            if let semantic, let central = semantic.central {
                 // Centrally the vectors go first (their records, then ChromaDB): a failure leaves the rows in
                 // place for a retry, and `memctx reindex` restores any vector already gone.
                 try await storage("erasing vectors") {
@@ -205,6 +205,9 @@ extension ContextService {
                     try await semantic.forget(.checkpoint, ids: checkpointIDs)
                 }
                 _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
+                // A save into the session that committed while the purge waited for it left its vector after
+                // the list above; found by session id, it goes too.
+                try await storage("erasing vectors") { try await central.removeCheckpoints(ofSession: id) }
             } else {
                 // Locally the store erases rows and vectors in one transaction; this process's tables follow.
                 _ = try await storage("purging a session") { try await store.purgeSession(id: id) }

@@ -16,6 +16,9 @@ package protocol VectorIndex: Sendable {
     func vectors(_ kind: ItemKind, ids: [ItemID]) async throws -> [ItemID: [Float]]
     /// Deletes the vectors of these items (ids that are not there are ignored).
     func remove(_ kind: ItemKind, ids: [ItemID]) async throws
+    /// Deletes the vectors of every checkpoint of a session, found by their session id rather than by the rows
+    /// (a purge's last step: it also finds the vector of a save that committed while the purge waited for it).
+    func removeCheckpoints(ofSession session: ItemID) async throws
     /// How many vectors of `kind` are stored.
     func count(_ kind: ItemKind) async throws -> Int
 }

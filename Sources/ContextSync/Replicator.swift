@@ -417,6 +417,9 @@ package final class Replicator: Replication {
                 try await vectors.remove(.session, ids: [id])
             }
             _ = try await call(database) { try await store.purgeSession(id: id) }
+            // The purge waited for saves into the session that were committing; their rows went with it, but
+            // their vectors came after the list above. Found by session id, they go now (and on a retry).
+            try await call(vectorService) { try await vectors.removeCheckpoints(ofSession: id) }
         case (_, .purge):
             break
         case (_, .upsert):

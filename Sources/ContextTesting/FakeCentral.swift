@@ -261,6 +261,15 @@ package final class FakeVectorIndex: VectorIndex {
         }
     }
 
+    package func removeCheckpoints(ofSession session: ItemID) async throws {
+        try check()
+        state.withLock { state in
+            let erased = state.vectors.filter { $0.key.kind == .checkpoint && $0.value.sessionID == session }.keys
+            for reference in erased { state.vectors[reference] = nil }
+            state.removed += erased.count
+        }
+    }
+
     package func count(_ kind: ItemKind) async throws -> Int {
         try check()
         return state.withLock { $0.vectors.keys.filter { $0.kind == kind }.count }

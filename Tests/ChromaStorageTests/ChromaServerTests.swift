@@ -196,6 +196,20 @@ struct ChromaServerTests {
         }
     }
 
+    @Test func removeCheckpointsOfASessionFindsThemBySessionID() async throws {
+        try await ChromaServer.withIndex { index in
+            try await index.upsert(
+                (1...5).map { embedding(.checkpoint, $0, "checkpoint \($0)", sessionID: id(100 + $0 % 2)) }
+                    + [embedding(.session, 101, "the session")])
+            try await index.removeCheckpoints(ofSession: id(101))
+            #expect(Set(try await index.vectors(.checkpoint, ids: (1...5).map(id)).keys) == [id(2), id(4)])
+            #expect(try await index.count(.session) == 1)
+            // Nothing left of it: a second sweep (a retried purge) deletes nothing and does not fail.
+            try await index.removeCheckpoints(ofSession: id(101))
+            #expect(try await index.count(.checkpoint) == 2)
+        }
+    }
+
     @Test func vectorsOfAnotherDimensionAreInvalidInput() async throws {
         try await ChromaServer.withIndex { index in
             try await index.upsert([embedding(.pattern, 1, "three hundred eighty four", patternType: .code)])

@@ -208,6 +208,7 @@ private struct UnreachableVectorIndex: VectorIndex {
     }
     func vectors(_ kind: ItemKind, ids: [ItemID]) async throws -> [ItemID: [Float]] { throw down() }
     func remove(_ kind: ItemKind, ids: [ItemID]) async throws { throw down() }
+    func removeCheckpoints(ofSession session: ItemID) async throws { throw down() }
     func count(_ kind: ItemKind) async throws -> Int { throw down() }
 }
 

@@ -285,6 +285,29 @@ struct ReplicationTests {
         #expect(try await central.store.session(id: session, touch: nil) == nil)
     }
 
+    @Test func aPurgeAlsoErasesCheckpointVectorsNoRowLists() async throws {
+        let replica = try Replica(central: central, vectors: vectors)
+        try await replica.start()
+        let saved = try await replica.service.saveCheckpoint(CheckpointDraft(description: "customer call notes"))
+        let session = saved.checkpoint.sessionID
+        // What a save into the session leaves when it commits while the purge waits for it: a vector that the
+        // list of the session's checkpoints, taken before, did not name.
+        var generator = SystemRandomNumberGenerator()
+        let unlisted = ItemEmbedding(
+            kind: .checkpoint, id: ItemID.make(at: Date(), using: &generator), model: HashingEmbedder().modelID,
+            vector: HashingEmbedder().vector("committed meanwhile"), createdAt: Date(), project: "alpha",
+            patternType: nil, sessionID: session, privacyLevel: .team)
+        let otherSession = ItemEmbedding(
+            kind: .checkpoint, id: ItemID.make(at: Date(), using: &generator), model: HashingEmbedder().modelID,
+            vector: HashingEmbedder().vector("another session"), createdAt: Date(), project: "alpha",
+            patternType: nil, sessionID: ItemID.make(at: Date(), using: &generator), privacyLevel: .team)
+        try await vectors.upsert([unlisted, otherSession])
+        try await replica.service.deleteSession(id: session, purge: true, scope: .all)
+        #expect(await replica.replicator.sync().pending == 0)
+        #expect(vectors.ids(.checkpoint) == [otherSession.id])
+        #expect(vectors.ids(.session).isEmpty)
+    }
+
     @Test func sessionUpdatesAreLastWriterWins() async throws {
         let first = try Replica(central: central, vectors: vectors)
         let second = try Replica(central: central, vectors: vectors)
