@@ -9,7 +9,8 @@ import Synchronization
 /// lists sessions never pays for it), or at once when made with `preload`; every forward pass runs there,
 /// one at a time: embedding never occupies the cooperative threads that read
 /// requests and answer `health` or `listSessions`, and concurrent writes cannot oversubscribe the two cores
-/// (OpenBLAS already spreads one pass over them).
+/// (OpenBLAS already spreads one pass over them). One short text (a search's query) goes ahead of longer
+/// work waiting there (`ShortFirstQueue`).
 package final class SentenceEmbedder: Embedder {
     /// Where the model is: `health` reads it without waiting for the queue.
     package enum State: Sendable, Equatable {
@@ -23,7 +24,10 @@ package final class SentenceEmbedder: Embedder {
     package let modelID = SentenceEmbeddingModel.modelID
     package let dimension = 384
     package let directory: URL
-    private let queue = DispatchQueue(label: "memctx.sentence-embedding", qos: .userInitiated)
+    private let queue = ShortFirstQueue(label: "memctx.sentence-embedding")
+    /// The most UTF-8 bytes of one text that goes ahead of longer work: a query of a few dozen words (about
+    /// 100 word pieces at most, against 256 for the checkpoints it passes).
+    static let shortText = 400
     private let loaded = Mutex<Result<SentenceEmbeddingModel, SentenceEmbeddingError>?>(nil)
     private let currentState: Mutex<State>
 
@@ -31,7 +35,7 @@ package final class SentenceEmbedder: Embedder {
     package init(directory: URL, preload: Bool = false) {
         self.directory = directory
         currentState = Mutex(preload ? .loading : .notLoaded)
-        if preload { queue.async { _ = self.model() } }
+        if preload { queue.submit(.short) { _ = self.model() } }
     }
 
     package var state: State { currentState.withLock { $0 } }
@@ -39,14 +43,15 @@ package final class SentenceEmbedder: Embedder {
     /// Waits for the model: the loaded model, or why it could not load.
     package func load() async throws(SentenceEmbeddingError) -> SentenceEmbeddingModel {
         let result = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.model()) }
+            queue.submit(.short) { continuation.resume(returning: self.model()) }
         }
         return try result.get()
     }
 
     package func embed(_ texts: [String]) async throws -> [[Float]] {
         let result: Result<[[Float]], SentenceEmbeddingError> = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.model().map { $0.embed(texts) }) }
+            let length: ShortFirstQueue.Length = texts.count == 1 && texts[0].utf8.count <= Self.shortText ? .short : .long
+            queue.submit(length) { continuation.resume(returning: self.model().map { $0.embed(texts) }) }
         }
         return try result.get()
     }
