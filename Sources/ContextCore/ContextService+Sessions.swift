@@ -192,9 +192,12 @@ extension ContextService {
     package func deleteSession(id: ItemID, purge: Bool, scope: ProjectScope) async throws(ContextError)
         -> StorageLocation
     {
-        guard var session = try await storage("reading a session", { try await store.session(id: id, touch: nil) }),
-            scope.contains(session.project)
-        else { throw .notFound("session", id) }
+        guard var session = try await storage("reading a session", { try await store.session(id: id, touch: nil) }) else {
+            // A purge whose last step failed is retried this way: the rows are gone, the sweep is not done.
+            if purge, let central = semantic?.central { try await sweepVectors(ofPurgedSession: id, in: central) }
+            throw .notFound("session", id)
+        }
+        guard scope.contains(session.project) else { throw .notFound("session", id) }
         if purge {
             let checkpointIDs = semantic == nil ? [] : try await checkpointIDs(ofSession: session)
             if let semantic, let central = semantic.central {
@@ -205,9 +208,7 @@ extension ContextService {
                     try await semantic.forget(.checkpoint, ids: checkpointIDs)
                 }
                 _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
-                // A save into the session that committed while the purge waited for it left its vector after
-                // the list above; found by session id, it goes too.
-                try await storage("erasing vectors") { try await central.removeCheckpoints(ofSession: id) }
+                try await sweepVectors(ofPurgedSession: id, in: central)
             } else {
                 // Locally the store erases rows and vectors in one transaction; this process's tables follow.
                 _ = try await storage("purging a session") { try await store.purgeSession(id: id) }
@@ -220,6 +221,16 @@ extension ContextService {
         session.updatedAt = max(currentDate(), session.updatedAt)
         try await storage("deleting a session") { try await store.saveSession(session, audit: nil) }
         return await stored([ItemReference(kind: .session, id: session.id)])
+    }
+
+    /// A purge's last step centrally: a save into (or of) the session that committed while the purge waited for
+    /// it sent its vectors after the purge listed them; found by session id, they go too. Nothing is left to
+    /// find for a session that was never there.
+    private func sweepVectors(ofPurgedSession id: ItemID, in central: any VectorIndex) async throws(ContextError) {
+        try await storage("erasing vectors") {
+            try await central.removeCheckpoints(ofSession: id)
+            try await central.remove(.session, ids: [id])
+        }
     }
 
     /// The ids of every checkpoint of a session.

@@ -417,9 +417,12 @@ package final class Replicator: Replication {
                 try await vectors.remove(.session, ids: [id])
             }
             _ = try await call(database) { try await store.purgeSession(id: id) }
-            // The purge waited for saves into the session that were committing; their rows went with it, but
-            // their vectors came after the list above. Found by session id, they go now (and on a retry).
-            try await call(vectorService) { try await vectors.removeCheckpoints(ofSession: id) }
+            // The purge waited for saves into (or of) the session that were under way; their rows went with it,
+            // but their vectors came after the list above. Found by session id, they go now (and on a retry).
+            try await call(vectorService) {
+                try await vectors.removeCheckpoints(ofSession: id)
+                try await vectors.remove(.session, ids: [id])
+            }
         case (_, .purge):
             break
         case (_, .upsert):

@@ -74,13 +74,18 @@ extension PostgresDocumentStore {
         vectors: (write: VectorWrite, sent: SentVectors)?
     ) async throws -> CheckpointSaveOutcome {
         try await withTransaction("saving a checkpoint") { connection in
-            // What the save depends on, in one round trip: the checkpoint id, an erased session, the session.
+            // What the save depends on, in one round trip: the checkpoint id, an erased session, the session;
+            // and the session's lock, shared with other saves into it, which a purge of it takes alone (see
+            // `purgeSession`). Read before a purge that held the lock committed, these facts may say the session
+            // is there; the statements below see the purge (the session insert checks for an erased session,
+            // the checkpoint's foreign key for its session), so such a save fails rather than bring it back.
             let facts = try await connection.query(
                 """
                 SELECT EXISTS (SELECT 1 FROM checkpoints WHERE id = \(checkpoint.id.uuid)),
                     EXISTS (SELECT 1 FROM purged_sessions WHERE id = \(checkpoint.sessionID.uuid)),
                     s.project, s.status
-                FROM (SELECT 1) one LEFT JOIN sessions s ON s.id = \(checkpoint.sessionID.uuid)
+                FROM (SELECT pg_advisory_xact_lock_shared(hashtextextended(\(checkpoint.sessionID.uuid)::text, 0))) locked
+                    LEFT JOIN sessions s ON s.id = \(checkpoint.sessionID.uuid)
                 """,
                 logger: self.logger
             ).collect()
@@ -151,8 +156,7 @@ extension PostgresDocumentStore {
                 logger: logger
             ).collect().isEmpty == false
         guard !exists else { return false }
-        try await upsert(session, on: connection)
-        return true
+        return try await upsert(session, on: connection)
     }
 
     private func checkpoint(_ id: ItemID, on connection: PostgresConnection) async throws -> Checkpoint? {

@@ -6,6 +6,10 @@ import PostgresNIO
 extension PostgresDocumentStore {
     package func saveSession(_ session: Session, audit: PrivacyAudit?) async throws {
         try await withTransaction("saving a session") { connection in
+            // Shared with other writers of the session, taken alone by a purge of it (see `purgeSession`);
+            // its own statement, so the upsert's check for an erased session sees a purge it waited for.
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock_shared(hashtextextended(\(session.id.uuid)::text, 0))", logger: self.logger)
             // An older version than the stored one changes nothing (last writer wins, docs/sync.md).
             guard try await self.upsert(session, on: connection) else { return }
             try await self.replaceTags(session.tags, ofSession: session.id, on: connection)
@@ -121,6 +125,12 @@ extension PostgresDocumentStore {
 
     package func purgeSession(id: ItemID) async throws -> Bool {
         try await withTransaction("erasing a session") { connection in
+            // The session's lock, alone: waits for saves into the session (and of it) that are under way, which
+            // hold it shared until they commit, vector sent and all; saves that start later wait for this
+            // transaction and then find the session erased. A session row that such a save inserted and had
+            // not committed would be invisible to the `FOR UPDATE` below.
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(\(id.uuid)::text, 0))", logger: self.logger)
             let existed =
                 try await connection.query(
                     "SELECT id FROM sessions WHERE id = \(id.uuid) FOR UPDATE",

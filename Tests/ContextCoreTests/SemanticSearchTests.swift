@@ -237,3 +237,47 @@ struct CentralVectorFailureTests {
         #expect(try await store.session(id: session.id, touch: nil) != nil)
     }
 }
+
+@Suite("purge with a central vector index")
+struct CentralPurgeTests {
+    private func service(_ vectors: FakeVectorIndex) -> ContextService {
+        var configuration = ContextServiceConfiguration()
+        configuration.location = .central
+        configuration.defaultProject = "alpha"
+        return ContextService(store: InMemoryDocumentStore(), embedder: HashingEmbedder(), vectorIndex: vectors, configuration: configuration)
+    }
+
+    private func unlisted(sessionID: ItemID, project: String = "alpha") -> ItemEmbedding {
+        var generator = SystemRandomNumberGenerator()
+        return ItemEmbedding(
+            kind: .checkpoint, id: ItemID.make(at: Date(), using: &generator), model: HashingEmbedder().modelID,
+            vector: HashingEmbedder().vector("sent while the purge waited"), createdAt: Date(), project: project,
+            patternType: nil, sessionID: sessionID, privacyLevel: .team)
+    }
+
+    @Test func aRetriedPurgeSweepsWhatTheFirstLeft() async throws {
+        let vectors = FakeVectorIndex()
+        let service = service(vectors)
+        let saved = try await service.saveCheckpoint(CheckpointDraft(description: "customer call notes"))
+        let session = saved.checkpoint.sessionID
+        try await service.deleteSession(id: session, purge: true, scope: .all)
+        #expect(vectors.ids(.checkpoint).isEmpty && vectors.ids(.session).isEmpty)
+        // A vector the first purge's sweep could not erase (ChromaDB failed after the rows were gone): the
+        // retry finds no session, says so, and sweeps.
+        try await vectors.upsert([unlisted(sessionID: session)])
+        await #expect(throws: ContextError.self) { try await service.deleteSession(id: session, purge: true, scope: .all) }
+        #expect(vectors.ids(.checkpoint).isEmpty)
+    }
+
+    @Test func aPurgeOutOfScopeErasesNothing() async throws {
+        let vectors = FakeVectorIndex()
+        let service = service(vectors)
+        let saved = try await service.saveCheckpoint(CheckpointDraft(description: "another project's notes"))
+        let session = saved.checkpoint.sessionID
+        await #expect(throws: ContextError.self) {
+            try await service.deleteSession(id: session, purge: true, scope: .only("beta"))
+        }
+        #expect(vectors.ids(.checkpoint) == [saved.checkpoint.id])
+        #expect(vectors.ids(.session) == [session])
+    }
+}

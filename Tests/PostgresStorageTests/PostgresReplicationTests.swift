@@ -62,6 +62,56 @@ struct PostgresReplicationTests {
         }
     }
 
+    @Test func aPurgeWaitsForASaveCreatingTheSessionAndErasesWhatItWrote() async throws {
+        try await PostgresTestDatabase.withStore { store in
+            let session = Session(id: Self.newID(), project: "alpha", title: "made offline", privacyLevel: .team, at: Self.start)
+            let checkpoint = Checkpoint(id: Self.newID(), sessionID: session.id, project: "alpha", description: "first", at: Self.start)
+            let vector = ItemEmbedding(
+                kind: .checkpoint, id: checkpoint.id, model: "test", vector: [1, 0], createdAt: Self.start, project: "alpha",
+                patternType: nil, sessionID: session.id, privacyLevel: .team)
+            // A push of a checkpoint that creates its session, held while ChromaDB takes its vector ...
+            let (sending, sendingSignal) = AsyncStream<Void>.makeStream()
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let write = VectorWrite(
+                embeddings: [vector],
+                upsert: { _ in
+                    sendingSignal.yield()
+                    for await _ in release { break }
+                },
+                remove: { _ in })
+            let save = Task { try await store.saveCheckpoint(checkpoint, creating: session, audits: [], rule: .none, vectors: write) }
+            for await _ in sending { break }
+            // ... when a purge of the session arrives: it waits for the save instead of missing the session.
+            let purge = Task { try await store.purgeSession(id: session.id) }
+            var purgeWaited = false
+            for _ in 0..<200 {
+                let waiting = try await store.fetchStrings(
+                    unsafeSQL: "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                if waiting != ["0"] {
+                    purgeWaited = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            releaseSignal.finish()
+            let saved = try await save.value
+            guard case .inserted = saved else {
+                Issue.record("the save did not insert: \(saved)")
+                return
+            }
+            #expect(try await purge.value, "the purge found the session the save created")
+            #expect(purgeWaited)
+            #expect(try await store.session(id: session.id, touch: nil) == nil)
+            #expect(try await store.checkpoint(id: checkpoint.id, touch: nil) == nil)
+            // And a save that starts after the purge is refused.
+            let later = Checkpoint(id: Self.newID(), sessionID: session.id, project: "alpha", description: "late", at: Self.start)
+            await #expect(throws: ContextError.self) {
+                _ = try await store.saveCheckpoint(later, creating: session, audits: [], rule: .none)
+            }
+            #expect(try await store.session(id: session.id, touch: nil) == nil)
+        }
+    }
+
     @Test func aReplicatedMergeIsAddedOnceAndFieldsFollowTheNewestVersion() async throws {
         try await PostgresTestDatabase.withStore { store in
             var pattern = Pattern(id: Self.newID(), project: "alpha", patternType: .workflow, name: "Release", at: Self.start)
