@@ -9,8 +9,8 @@ import Synchronization
 /// lists sessions never pays for it), or at once when made with `preload`; every forward pass runs there,
 /// one at a time: embedding never occupies the cooperative threads that read
 /// requests and answer `health` or `listSessions`, and concurrent writes cannot oversubscribe the two cores
-/// (OpenBLAS already spreads one pass over them). One short text (a search's query) goes ahead of longer
-/// work waiting there (`ShortFirstQueue`).
+/// (OpenBLAS already spreads one pass over them). One short text (a search's query, or a short item's text)
+/// goes ahead of longer work waiting there (`ShortFirstQueue`), and so does loading the model.
 package final class SentenceEmbedder: Embedder {
     /// Where the model is: `health` reads it without waiting for the queue.
     package enum State: Sendable, Equatable {

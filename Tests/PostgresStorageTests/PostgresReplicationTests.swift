@@ -79,7 +79,10 @@ struct PostgresReplicationTests {
                     for await _ in release { break }
                 },
                 remove: { _ in })
-            let save = Task { try await store.saveCheckpoint(checkpoint, creating: session, audits: [], rule: .none, vectors: write) }
+            let save = Task {
+                defer { sendingSignal.finish() }  // a save that fails before its vector ends the wait below
+                return try await store.saveCheckpoint(checkpoint, creating: session, audits: [], rule: .none, vectors: write)
+            }
             for await _ in sending { break }
             // ... when a purge of the session arrives: it waits for the save instead of missing the session.
             let purge = Task { try await store.purgeSession(id: session.id) }
@@ -146,6 +149,7 @@ struct PostgresReplicationTests {
             let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
             let (release, releaseSignal) = AsyncStream<Void>.makeStream()
             let first = Task {
+                defer { insertedSignal.finish() }  // a failed insert ends the wait below (and fails the test)
                 try await store.withTransaction("the merge's push") { connection in
                     try await store.upsert(merged, on: connection)
                     insertedSignal.yield()
@@ -155,18 +159,23 @@ struct PostgresReplicationTests {
             for await _ in inserted { break }
             // ... when the creation's push finds it missing and inserts too, which waits for the first.
             let second = Task { try await store.replicatePattern(created, frequencyDelta: 0, changeKey: "replica-a:1") }
+            var secondWaited = false
             for _ in 0..<200 {
                 let waiting = try await store.fetchStrings(
                     unsafeSQL: """
                         SELECT count(*)::text FROM pg_stat_activity
-                        WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO patterns%'
+                        WHERE wait_event_type = 'Lock' AND datname = current_database() AND query LIKE '%INSERT INTO patterns%'
                         """)
-                if waiting != ["0"] { break }
+                if waiting != ["0"] {
+                    secondWaited = true
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
             releaseSignal.finish()
             try await first.value
             try await second.value
+            #expect(secondWaited, "the second push's insert waited for the first: the case under test")
             #expect(try await store.pattern(id: created.id, touch: nil)?.frequency == 2)
         }
     }
