@@ -227,10 +227,7 @@ extension ContextService {
     /// it sent its vectors after the purge listed them; found by session id, they go too. Nothing is left to
     /// find for a session that was never there.
     private func sweepVectors(ofPurgedSession id: ItemID, in central: any VectorIndex) async throws(ContextError) {
-        try await storage("erasing vectors") {
-            try await central.removeCheckpoints(ofSession: id)
-            try await central.remove(.session, ids: [id])
-        }
+        try await storage("erasing vectors") { try await central.removeVectors(ofSession: id) }
     }
 
     /// The ids of every checkpoint of a session.

@@ -23,6 +23,15 @@ package protocol VectorIndex: Sendable {
     func count(_ kind: ItemKind) async throws -> Int
 }
 
+extension VectorIndex {
+    /// Deletes a session's vector and those of its checkpoints, found by session id (whether or not their rows
+    /// are still there).
+    package func removeVectors(ofSession session: ItemID) async throws {
+        try await removeCheckpoints(ofSession: session)
+        try await remove(.session, ids: [session])
+    }
+}
+
 /// Vectors a store writes to the vector index while it writes the rows they go with, committing the rows only
 /// once the vectors are in (`DocumentStore.saveCheckpoint(_:creating:audits:rule:vectors:)`).
 package struct VectorWrite: Sendable {

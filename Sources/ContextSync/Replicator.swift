@@ -411,18 +411,11 @@ package final class Replicator: Replication {
         switch (change.item.kind, change.operation) {
         case (.session, .purge):
             // Vectors first, then rows with a tombstone: a later change from elsewhere cannot bring it back.
-            let checkpointIDs = try await call(database) { try await Self.checkpointIDs(ofSession: id, in: store) }
-            try await call(vectorService) {
-                try await vectors.remove(.checkpoint, ids: checkpointIDs)
-                try await vectors.remove(.session, ids: [id])
-            }
+            try await call(vectorService) { try await vectors.removeVectors(ofSession: id) }
             _ = try await call(database) { try await store.purgeSession(id: id) }
             // The purge waited for saves into (or of) the session that were under way; their rows went with it,
-            // but their vectors came after the list above. Found by session id, they go now (and on a retry).
-            try await call(vectorService) {
-                try await vectors.removeCheckpoints(ofSession: id)
-                try await vectors.remove(.session, ids: [id])
-            }
+            // but their vectors came after the first sweep. They go now (and on a retry).
+            try await call(vectorService) { try await vectors.removeVectors(ofSession: id) }
         case (_, .purge):
             break
         case (_, .upsert):
@@ -513,18 +506,6 @@ package final class Replicator: Replication {
         let id = try await local.replicaID()
         state.withLock { $0.replicaID = id }
         return id
-    }
-
-    private static func checkpointIDs(ofSession id: ItemID, in store: any DocumentStore) async throws -> [ItemID] {
-        var ids: [ItemID] = []
-        var query = CheckpointQuery(filter: ListFilter(scope: .all), sessionID: id)
-        query.filter.limit = 100
-        while true {
-            let page = try await store.checkpoints(matching: query)
-            ids += page.items.map(\.id)
-            guard let cursor = page.nextCursor else { return ids }
-            query.filter.cursor = cursor
-        }
     }
 
     /// Counts an error against the service's breaker when it says the service cannot be reached.
