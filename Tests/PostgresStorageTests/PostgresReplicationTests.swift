@@ -9,6 +9,15 @@ import Testing
 struct PostgresReplicationTests {
     private static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
+    /// Whether `countSQL` (a count of waiting backends) comes to more than 0 within 10 s, looking every 50 ms.
+    private static func someone(in store: PostgresDocumentStore, isWaiting countSQL: String) async throws -> Bool {
+        for _ in 0..<200 {
+            if try await store.fetchStrings(unsafeSQL: countSQL) != ["0"] { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     private static func newID() -> ItemID {
         var generator = SystemRandomNumberGenerator()
         return ItemID.make(at: start, using: &generator)
@@ -86,16 +95,8 @@ struct PostgresReplicationTests {
             for await _ in sending { break }
             // ... when a purge of the session arrives: it waits for the save instead of missing the session.
             let purge = Task { try await store.purgeSession(id: session.id) }
-            var purgeWaited = false
-            for _ in 0..<200 {
-                let waiting = try await store.fetchStrings(
-                    unsafeSQL: "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-                if waiting != ["0"] {
-                    purgeWaited = true
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let purgeWaited = try await Self.someone(
+                in: store, isWaiting: "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
             releaseSignal.finish()
             let saved = try await save.value
             guard case .inserted = saved else {
@@ -159,19 +160,12 @@ struct PostgresReplicationTests {
             for await _ in inserted { break }
             // ... when the creation's push finds it missing and inserts too, which waits for the first.
             let second = Task { try await store.replicatePattern(created, frequencyDelta: 0, changeKey: "replica-a:1") }
-            var secondWaited = false
-            for _ in 0..<200 {
-                let waiting = try await store.fetchStrings(
-                    unsafeSQL: """
-                        SELECT count(*)::text FROM pg_stat_activity
-                        WHERE wait_event_type = 'Lock' AND datname = current_database() AND query LIKE '%INSERT INTO patterns%'
-                        """)
-                if waiting != ["0"] {
-                    secondWaited = true
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let secondWaited = try await Self.someone(
+                in: store,
+                isWaiting: """
+                    SELECT count(*)::text FROM pg_stat_activity
+                    WHERE wait_event_type = 'Lock' AND datname = current_database() AND query LIKE '%INSERT INTO patterns%'
+                    """)
             releaseSignal.finish()
             try await first.value
             try await second.value
